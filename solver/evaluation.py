@@ -1,0 +1,108 @@
+"""Numba kernels that evaluate packed sparse systems and their Jacobians.
+
+A packed system is ``(coefficients, exponents, offsets)`` as returned by
+:attr:`solver.system.System.packed`. The single-point kernels write into caller-owned
+buffers so the path tracker allocates nothing per step; the ``*_many`` wrappers loop over
+points for the Python side (refinement, residuals, tests).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, inline="always")
+def _power(z: complex, k: int) -> complex:
+    out = 1.0 + 0.0j
+    for _ in range(k):
+        out *= z
+    return out
+
+
+@njit(cache=True)
+def eval_sparse(coeffs, exps, offsets, x, f):
+    """f[i] = sum of the terms of equation i at x. ``x`` may have more entries than the
+    exponent columns (extra entries are ignored)."""
+    n = exps.shape[1]
+    for i in range(offsets.shape[0] - 1):
+        acc = 0.0 + 0.0j
+        for k in range(offsets[i], offsets[i + 1]):
+            term = coeffs[k]
+            for j in range(n):
+                e = exps[k, j]
+                if e:
+                    term *= _power(x[j], e)
+            acc += term
+        f[i] = acc
+
+
+@njit(cache=True)
+def eval_sparse_jacobian(coeffs, exps, offsets, x, f, jac, prefix):
+    """Values into ``f`` (m,) and the Jacobian into ``jac`` (m, n) at ``x``.
+
+    Each term's partial derivatives use prefix/suffix products of its factors, so a zero
+    coordinate needs no division. ``prefix`` is scratch of length n + 1.
+    """
+    n = exps.shape[1]
+    m = offsets.shape[0] - 1
+    for i in range(m):
+        f[i] = 0.0
+        for j in range(n):
+            jac[i, j] = 0.0
+    for i in range(m):
+        for k in range(offsets[i], offsets[i + 1]):
+            c = coeffs[k]
+            prefix[0] = 1.0
+            for j in range(n):
+                e = exps[k, j]
+                prefix[j + 1] = prefix[j] * (_power(x[j], e) if e else 1.0)
+            f[i] += c * prefix[n]
+            suffix = 1.0 + 0.0j
+            for j in range(n - 1, -1, -1):
+                e = exps[k, j]
+                if e:
+                    jac[i, j] += c * e * prefix[j] * _power(x[j], e - 1) * suffix
+                    suffix *= _power(x[j], e)
+
+
+@njit(cache=True, parallel=True)
+def evaluate_many(coeffs, exps, offsets, points):
+    """Values at each row of ``points``: shape (P, m)."""
+    P = points.shape[0]
+    out = np.empty((P, offsets.shape[0] - 1), dtype=np.complex128)
+    for p in prange(P):
+        eval_sparse(coeffs, exps, offsets, points[p], out[p])
+    return out
+
+
+@njit(cache=True, parallel=True)
+def jacobian_many(coeffs, exps, offsets, points):
+    """Jacobians at each row of ``points``: shape (P, m, n)."""
+    P, n = points.shape[0], exps.shape[1]
+    m = offsets.shape[0] - 1
+    out = np.empty((P, m, n), dtype=np.complex128)
+    for p in prange(P):
+        f = np.empty(m, dtype=np.complex128)
+        prefix = np.empty(n + 1, dtype=np.complex128)
+        eval_sparse_jacobian(coeffs, exps, offsets, points[p], f, out[p], prefix)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def residual_scales_many(coeffs, exps, offsets, points):
+    """``sum_k |c_k x^a_k|`` per equation and point: the denominator of relative residuals."""
+    P, n = points.shape[0], exps.shape[1]
+    m = offsets.shape[0] - 1
+    out = np.zeros((P, m))
+    for p in prange(P):
+        for i in range(m):
+            acc = 0.0
+            for k in range(offsets[i], offsets[i + 1]):
+                term = abs(coeffs[k])
+                for j in range(n):
+                    if exps[k, j]:
+                        term *= abs(points[p, j]) ** exps[k, j]
+                acc += term
+            out[p, i] = acc
+    return out
