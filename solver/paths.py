@@ -1,0 +1,66 @@
+"""Whole paths, start point to endpoint, many at once: the parallel kernel behind
+:func:`solver.solve.solve`."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from solver.endgame import FAILED, run_endgame
+from solver.homotopy import make_workspace
+from solver.options import OPT
+from solver.tracker import make_buffers, track_segment
+
+_INITIAL_STEP = OPT["initial_step"]
+_MAX_STEPS = OPT["max_steps"]
+_EG_START = OPT["endgame_start"]
+
+
+@njit(cache=True)
+def track_path(x_start, hom, opts, X):
+    """Track one path from the affine start solution ``x_start`` (n,) and leave its
+    projective endpoint in ``X`` (n + 1,). Returns (status, reason, winding, steps)."""
+    lin, patch = hom[1], hom[10]
+    n = x_start.shape[0]
+    N = n + 1
+    X[0] = 1.0
+    for j in range(n):
+        X[j + 1] = x_start[j]
+    # onto the random patch a . X = 1
+    dot = 0.0 + 0.0j
+    for j in range(N):
+        dot += patch[j] * X[j]
+    for j in range(N):
+        X[j] /= dot
+    ws = make_workspace(n, lin.shape[1])
+    bufs = make_buffers(N)
+    budget = int(opts[_MAX_STEPS])
+    code, steps, rc = track_segment(X, 1.0 + 0.0j, opts[_EG_START] + 0.0j, hom, ws, bufs, opts, opts[_INITIAL_STEP], budget)
+    if code != 0:
+        return FAILED, code, 0, steps
+    status, reason, winding, st = run_endgame(X, hom, ws, bufs, opts, budget - steps)
+    return status, reason, winding, steps + st
+
+
+@njit(cache=True, parallel=True)
+def track_paths(starts, hom, opts):
+    """Track every row of ``starts`` (P, n) in parallel.
+
+    Returns
+    -------
+    endpoints : complex (P, n + 1) projective endpoints
+    status, reason, winding, steps : int64 (P,)
+    """
+    P, n = starts.shape
+    endpoints = np.empty((P, n + 1), dtype=np.complex128)
+    status = np.empty(P, dtype=np.int64)
+    reason = np.empty(P, dtype=np.int64)
+    winding = np.empty(P, dtype=np.int64)
+    steps = np.empty(P, dtype=np.int64)
+    for p in prange(P):
+        a, b, c, d = track_path(starts[p], hom, opts, endpoints[p])
+        status[p] = a
+        reason[p] = b
+        winding[p] = c
+        steps[p] = d
+    return endpoints, status, reason, winding, steps

@@ -1,0 +1,249 @@
+"""``solve``: every isolated solution of a square polynomial system.
+
+The pipeline: pick a start system (:mod:`solver.start_systems`), refuse it before any work
+when it has more paths than allowed, track every start solution with the Numba kernels
+(:mod:`solver.paths`) in chunks so progress can be reported, re-track failed paths with
+the conservative options, then refine, merge and classify the endpoints on the target
+(:mod:`solver.solutions`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+
+from solver.linear_product import SetStructure, best_structure, bezout_count
+from solver.options import TrackerOptions
+from solver.result import FailureReason, PathStatus, SolveResult
+from solver.solutions import collect_solutions, path_counts
+from solver.start_systems import ProductStart, SparseStart, linear_product_start, polyhedral_start, total_degree_start
+from solver.system import InvalidSystem, System
+
+STARTS = ("auto", "total-degree", "linear-product", "polyhedral")
+BACKENDS = ("numba", "phcpy", "phc")
+DEFAULT_MAX_PATHS = 1_000_000
+
+Progress = Callable[[int, int], None]
+
+
+class TooManyPaths(InvalidSystem):
+    """The start system has more paths than ``max_paths``; raised before any tracking."""
+
+    def __init__(self, count: int, max_paths: int, start: str, counts: dict | None = None):
+        self.count, self.max_paths, self.start, self.counts = count, max_paths, start, counts or {}
+        extra = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v is not None)
+        super().__init__(
+            f"the {start} start system has {count} paths, more than max_paths={max_paths}"
+            + (f" (root counts: {extra})" if extra else "")
+        )
+
+
+def root_counts(system: System, set_structure: SetStructure | None = None, mixed_volume: bool = True) -> dict:
+    """Total degree, linear-product count (the given structure, else the best derived one)
+    and, when phcpy is available, the mixed volume."""
+    if set_structure is None:
+        _, lp, _ = best_structure(system)
+    else:
+        lp = bezout_count(set_structure)
+    out = {"total_degree": system.total_degree, "linear_product": lp, "mixed_volume": None}
+    if mixed_volume:
+        try:
+            from solver.phcpack import phcpy_available, phcpy_mixed_volume
+
+            if phcpy_available():
+                out["mixed_volume"] = phcpy_mixed_volume(system)
+        except ImportError:
+            pass
+    return out
+
+
+def choose_start(
+    system: System,
+    start: str,
+    rng: np.random.Generator,
+    seed: int,
+    set_structure: SetStructure | None = None,
+) -> ProductStart | SparseStart:
+    """Build the start system named by ``start``; ``"auto"`` takes the one of total degree
+    and linear product with fewer paths. Polyhedral starts are never chosen automatically:
+    they miss solutions with zero coordinates (DESIGN.md)."""
+    if start not in STARTS:
+        raise InvalidSystem(f"unknown start system {start!r}; choose from {', '.join(STARTS)}")
+    if start == "polyhedral":
+        return polyhedral_start(system, seed)
+    if start == "total-degree":
+        return total_degree_start(system, rng)
+    if set_structure is not None:
+        if not set_structure.covers(system):
+            i, a = set_structure.uncovered(system)[0]
+            raise InvalidSystem(f"the set structure does not cover monomial {a} of equation {i + 1}")
+        structure, count = set_structure, bezout_count(set_structure)
+    else:
+        structure, count, _ = best_structure(system)
+    if start == "auto" and count >= system.total_degree:
+        return total_degree_start(system, rng)
+    return linear_product_start(system, structure, rng, count)
+
+
+def homotopy_data(system: System, start: ProductStart | SparseStart, rng: np.random.Generator) -> tuple:
+    """The tuple the kernels read (see :mod:`solver.homotopy`)."""
+    from solver.homotopy import START_PRODUCT, START_SPARSE
+
+    n = system.n_variables
+    N = n + 1
+    if isinstance(start, ProductStart):
+        degrees = start.n_factors
+        lin = np.ascontiguousarray(start.lin)
+        gc, ge, go = np.zeros(0, np.complex128), np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
+        kind = START_PRODUCT
+    else:
+        degrees = system.degrees
+        lin = np.zeros((n, 1, N), np.complex128)
+        gc, ge, go = _homogenized(start.system.scaled(), degrees)
+        kind = START_SPARSE
+    fc, fe, fo = _homogenized(system.scaled(), degrees)
+    gamma = np.exp(2j * np.pi * rng.uniform())
+    patch = (rng.normal(size=N) + 1j * rng.normal(size=N)) / np.sqrt(2 * N)
+    return (kind, lin, np.asarray(degrees, np.int64), gc, ge, go, fc, fe, fo, complex(gamma), patch)
+
+
+def _homogenized(system: System, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Packed terms with a leading x0 column raising equation i to degree ``degrees[i]``."""
+    c, e, o = system.packed
+    eq = np.repeat(np.arange(system.n_equations), np.diff(o))
+    x0 = np.asarray(degrees)[eq] - e.sum(axis=1)
+    if (x0 < 0).any():
+        raise InvalidSystem("a start equation has lower degree than its target equation")
+    return c, np.ascontiguousarray(np.hstack([x0[:, None], e])), o
+
+
+def track(
+    starts: np.ndarray, hom: tuple, options: TrackerOptions, progress: Progress | None = None, done: int = 0, total: int = 0, chunk: int = 1024
+) -> tuple[np.ndarray, ...]:
+    """Track the start solutions ``starts`` (P, n) in chunks; returns the kernel's arrays
+    (endpoints, status, reason, winding, steps) for all of them."""
+    from solver.paths import track_paths
+
+    opts = options.as_array()
+    parts = []
+    for k in range(0, starts.shape[0], chunk):
+        parts.append(track_paths(np.ascontiguousarray(starts[k : k + chunk]), hom, opts))
+        if progress is not None:
+            progress(done + min(k + chunk, starts.shape[0]), total)
+    if not parts:
+        n1 = starts.shape[1] + 1
+        empty = np.zeros(0, np.int64)
+        return np.zeros((0, n1), np.complex128), empty, empty, empty, empty
+    return tuple(np.concatenate(arrs) for arrs in zip(*parts))
+
+
+def solve(
+    system: System,
+    start: str = "auto",
+    backend: str = "numba",
+    seed: int = 0,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    set_structure: SetStructure | Sequence | None = None,
+    options: TrackerOptions | str | None = None,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> SolveResult:
+    """Find all isolated solutions of a square system by homotopy continuation.
+
+    Parameters
+    ----------
+    system : System
+        Square polynomial system.
+    start : {"auto", "total-degree", "linear-product", "polyhedral"}
+        Start system. ``"auto"`` takes the smaller of total degree and the best linear
+        product structure; polyhedral (phcpy) only on request.
+    backend : {"numba", "phcpy", "phc"}
+        Our tracker, phcpy's ``trackers.track``, or ``phc -b`` (which always uses its own
+        polyhedral start).
+    seed : int
+        Seeds every random choice (gamma, patch, start coefficients).
+    max_paths : int
+        Refuse, before any work, a start system with more paths (:class:`TooManyPaths`).
+    set_structure : SetStructure or nested lists, optional
+        An explicit linear product structure (used by ``linear-product`` and ``auto``).
+    options : TrackerOptions or preset name, optional
+    progress : callable(done, total), optional
+        Called after each chunk of paths.
+    threads : int, optional
+        Numba threads for the tracker (default: Numba's, one per core).
+
+    Returns
+    -------
+    SolveResult
+    """
+    system.require_square()
+    if backend not in BACKENDS:
+        raise InvalidSystem(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if max_paths < 1:
+        raise InvalidSystem("max_paths must be at least 1")
+    if set_structure is not None and not isinstance(set_structure, SetStructure):
+        set_structure = SetStructure.from_lists(set_structure, system.n_variables)
+    if isinstance(options, str) or options is None:
+        options = TrackerOptions.preset(options or "default")
+    if backend == "phc":
+        from solver.phcpack import solve_phc
+
+        return solve_phc(system, seed=seed)
+
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    start_system = choose_start(system, start, rng, seed, set_structure)
+    counts = {"total_degree": system.total_degree, "linear_product": None, "mixed_volume": None}
+    if start_system.kind == "linear-product":
+        counts["linear_product"] = start_system.count
+    elif start_system.kind == "polyhedral":
+        counts["mixed_volume"] = start_system.count
+    if start_system.count > max_paths:
+        raise TooManyPaths(start_system.count, max_paths, start_system.kind, counts)
+    if backend == "phcpy":
+        from solver.phcpack import solve_phcpy
+
+        return solve_phcpy(system, start=start_system.kind, seed=seed, set_structure=getattr(start_system, "structure", None))
+
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    hom = homotopy_data(system, start_system, rng)
+    total = start_system.count
+    results, start_chunks, done = [], [], 0
+    for starts in start_system.solutions():
+        results.append(track(starts, hom, options, progress, done, total))
+        start_chunks.append(starts)
+        done += starts.shape[0]
+    endpoints, status, reason, winding, steps = (
+        tuple(np.concatenate(a) for a in zip(*results)) if results else track(np.zeros((0, system.n_variables)), hom, options)
+    )
+
+    # one more go for the failures, with small steps and a tight corrector
+    failed = np.flatnonzero(status == PathStatus.FAILED)
+    if failed.size:
+        all_starts = np.concatenate(start_chunks)[failed]
+        retry = track(all_starts, hom, TrackerOptions.conservative())
+        for arr, new in zip((endpoints, status, reason, winding, steps), retry):
+            arr[failed] = new
+
+    with np.errstate(all="ignore"):
+        affine = endpoints[:, 1:] / endpoints[:, :1]
+    solutions, status = collect_solutions(system, affine, status)
+    reason = np.where((status == PathStatus.FAILED) & (reason == FailureReason.NONE), FailureReason.NOT_A_SOLUTION, reason)
+    seconds = time.perf_counter() - t0
+    failures = [(int(i), FailureReason(int(reason[i])).name.lower()) for i in np.flatnonzero(status == PathStatus.FAILED)]
+    return SolveResult(
+        variables=system.variables,
+        start_system=start_system.kind,
+        backend="numba",
+        root_counts=counts,
+        paths=int(total),
+        counts=path_counts(status, solutions),
+        solutions=solutions,
+        seconds=seconds,
+        failures=failures,
+    )

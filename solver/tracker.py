@@ -1,0 +1,148 @@
+"""Predictor-corrector path tracking along one straight segment of the homotopy parameter.
+
+The segment runs from ``s_a`` to ``s_b`` (complex: the Cauchy endgame tracks chords of a
+circle); ``tau`` in [0, 1] parametrises it. A step is a fourth-order Runge-Kutta predictor
+on the Davidenko equation ``dX/dtau = -H_X^{-1} H_s (s_b - s_a)`` and a Newton corrector at
+the new parameter (Allgower and Georg, *Introduction to Numerical Continuation Methods*,
+SIAM 2003, ch. 2 and 6). A step is accepted when Newton converges within the iteration
+budget with each update at most half the previous one; the step size halves on a
+rejection and doubles after three accepted steps in a row (or at once when the predictor
+was already accurate to the corrector tolerance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from solver.homotopy import evaluate_homotopy, lu_factor, lu_solve, max_abs
+from solver.result import FailureReason
+
+SEGMENT_OK = 0
+# plain ints: numba freezes module-level ints as constants
+STEP_SIZE_TOO_SMALL = int(FailureReason.STEP_SIZE_TOO_SMALL)
+TOO_MANY_STEPS = int(FailureReason.TOO_MANY_STEPS)
+
+# option indices (see solver.options.OPT); kept as literals so the kernels stay simple
+_MIN_STEP, _MAX_STEP, _CORR_TOL, _CORR_ITERS = 1, 2, 3, 4
+
+
+@njit(cache=True)
+def make_buffers(N: int):
+    """Per-path vectors used by the predictor and corrector."""
+    return (
+        np.empty(N, dtype=np.complex128),  # k1
+        np.empty(N, dtype=np.complex128),  # k2
+        np.empty(N, dtype=np.complex128),  # k3
+        np.empty(N, dtype=np.complex128),  # k4
+        np.empty(N, dtype=np.complex128),  # predicted point
+        np.empty(N, dtype=np.complex128),  # Newton update
+    )
+
+
+@njit(cache=True)
+def velocity(X, s, ds, hom, ws, out) -> float:
+    """``out = dX/dtau`` at (X, s) for a segment of direction ``ds``; returns the pivot
+    ratio of the Jacobian (0 when singular)."""
+    evaluate_homotopy(X, s, hom, ws)
+    jac, hs, piv = ws[1], ws[2], ws[7]
+    rc = lu_factor(jac, piv)
+    if rc == 0.0:
+        return 0.0
+    for j in range(X.shape[0]):
+        out[j] = -hs[j] * ds
+    lu_solve(jac, piv, out)
+    return rc
+
+
+@njit(cache=True)
+def newton_correct(X, s, hom, ws, tol, max_iter, dx):
+    """Newton on H(., s) = 0 from X, in place.
+
+    Returns ``(converged, first_update_norm, pivot_ratio)``; convergence needs the update
+    below ``tol * max|X|`` and every update at most half the previous one.
+    """
+    f, jac, piv = ws[0], ws[1], ws[7]
+    first = 0.0
+    prev = np.inf
+    rc = 0.0
+    for it in range(max_iter):
+        evaluate_homotopy(X, s, hom, ws)
+        rc = lu_factor(jac, piv)
+        if rc == 0.0:
+            return False, first, rc
+        for j in range(X.shape[0]):
+            dx[j] = f[j]
+        lu_solve(jac, piv, dx)
+        for j in range(X.shape[0]):
+            X[j] -= dx[j]
+        nrm = max_abs(dx)
+        if not np.isfinite(nrm):
+            return False, first, rc
+        if it == 0:
+            first = nrm
+        elif nrm > 0.5 * prev:
+            return False, first, rc
+        if nrm <= tol * max_abs(X):
+            return True, first, rc
+        prev = nrm
+    return False, first, rc
+
+
+@njit(cache=True)
+def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, budget):
+    """Track X from parameter ``s_a`` to ``s_b`` in place.
+
+    Returns ``(code, steps, pivot_ratio)``: ``code`` is ``SEGMENT_OK`` or a
+    :class:`~solver.result.FailureReason` value; on failure X is the last accepted point.
+    """
+    k1, k2, k3, k4, Xp, dx = bufs
+    N = X.shape[0]
+    hmin, hmax = opts[_MIN_STEP], opts[_MAX_STEP]
+    tol, iters = opts[_CORR_TOL], int(opts[_CORR_ITERS])
+    ds = s_b - s_a
+    tau = 0.0
+    h = min(h0, hmax)
+    streak = 0
+    steps = 0
+    rc = 1.0
+    while tau < 1.0:
+        if steps >= budget:
+            return TOO_MANY_STEPS, steps, rc
+        steps += 1
+        h = min(h, 1.0 - tau)
+        s = s_a + tau * ds
+        ok = velocity(X, s, ds, hom, ws, k1) > 0.0
+        if ok:
+            for j in range(N):
+                Xp[j] = X[j] + 0.5 * h * k1[j]
+            ok = velocity(Xp, s + 0.5 * h * ds, ds, hom, ws, k2) > 0.0
+        if ok:
+            for j in range(N):
+                Xp[j] = X[j] + 0.5 * h * k2[j]
+            ok = velocity(Xp, s + 0.5 * h * ds, ds, hom, ws, k3) > 0.0
+        if ok:
+            for j in range(N):
+                Xp[j] = X[j] + h * k3[j]
+            ok = velocity(Xp, s + h * ds, ds, hom, ws, k4) > 0.0
+        tau_new = tau + h
+        s_new = s_b if tau_new >= 1.0 else s_a + tau_new * ds
+        first = np.inf
+        if ok:
+            for j in range(N):
+                Xp[j] = X[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+            ok, first, rc = newton_correct(Xp, s_new, hom, ws, tol, iters, dx)
+        if ok:
+            for j in range(N):
+                X[j] = Xp[j]
+            tau = 1.0 if tau_new >= 1.0 else tau_new
+            streak += 1
+            if streak >= 3 or first <= tol * max_abs(X):
+                h = min(2.0 * h, hmax)
+                streak = 0
+        else:
+            streak = 0
+            h *= 0.5
+            if h < hmin:
+                return STEP_SIZE_TOO_SMALL, steps, rc
+    return SEGMENT_OK, steps, rc
