@@ -68,7 +68,7 @@ def cauchy_loop(X, radius, hom, ws, bufs, opts, budget, est):
         for k in range(M):
             sa = radius * np.exp(2j * np.pi * k / M)
             sb = radius * np.exp(2j * np.pi * (k + 1) / M)
-            code, st, rc = track_segment(X, sa, sb, hom, ws, bufs, opts, 0.5, budget - steps)
+            code, st, rc = track_segment(X, sa, sb, hom, ws, bufs, opts, 1.0, 1.0, budget - steps)
             steps += st
             if code != 0:
                 return False, c, steps
@@ -110,7 +110,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
     Xs = np.empty(N, dtype=np.complex128)
     while True:
         s_next = s * h
-        code, st, rc = track_segment(X, s, s_next, hom, ws, bufs, opts, 0.5, budget - steps)
+        code, st, rc = track_segment(X, s, s_next, hom, ws, bufs, opts, 1.0, 1.0, budget - steps)
         steps += st
         if code != 0:
             return FAILED, code, 0, steps
@@ -131,7 +131,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
             tried_direct = True
             for j in range(N):
                 Xs[j] = X[j]
-            code, st, rc0 = track_segment(Xs, s, 0.0, hom, ws, bufs, opts, 0.25, min(budget - steps, 60))
+            code, st, rc0 = track_segment(Xs, s, 0.0, hom, ws, bufs, opts, 0.5, 1.0, min(budget - steps, 60))
             steps += st
             if code == 0 and rc0 > _WELL_CONDITIONED:
                 for j in range(N):

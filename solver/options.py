@@ -32,6 +32,10 @@ class TrackerOptions:
         Newton stops when its update is below this, relative to ``max|x|``.
     max_corrector_iterations : int
         Newton iterations per step before the step is rejected.
+    predictor_tolerance : float
+        Relative predictor error the step-size control aims at: after an accepted step
+        the step is scaled by ``0.9 * (predictor_tolerance / error) ** (1/5)`` (RK4's
+        error is of order ``h^5``), between 0.5 and 3.
     max_steps : int
         Step budget of one path, endgame included (``TOO_MANY_STEPS``).
     endgame_start : float
@@ -55,6 +59,7 @@ class TrackerOptions:
     max_step: float = 0.25
     corrector_tolerance: float = 1e-9
     max_corrector_iterations: int = 3
+    predictor_tolerance: float = 1e-4
     max_steps: int = 20_000
     endgame_start: float = 0.1
     endgame_ratio: float = 0.3

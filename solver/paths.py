@@ -13,6 +13,7 @@ from solver.tracker import make_buffers, track_segment
 
 _INITIAL_STEP = OPT["initial_step"]
 _MAX_STEPS = OPT["max_steps"]
+_MAX_STEP = OPT["max_step"]
 _EG_START = OPT["endgame_start"]
 
 
@@ -35,7 +36,7 @@ def track_path(x_start, hom, opts, X):
     ws = make_workspace(n, lin.shape[1])
     bufs = make_buffers(N)
     budget = int(opts[_MAX_STEPS])
-    code, steps, rc = track_segment(X, 1.0 + 0.0j, opts[_EG_START] + 0.0j, hom, ws, bufs, opts, opts[_INITIAL_STEP], budget)
+    code, steps, rc = track_segment(X, 1.0 + 0.0j, opts[_EG_START] + 0.0j, hom, ws, bufs, opts, opts[_INITIAL_STEP], opts[_MAX_STEP], budget)
     if code != 0:
         return FAILED, code, 0, steps
     status, reason, winding, st = run_endgame(X, hom, ws, bufs, opts, budget - steps)

@@ -158,14 +158,19 @@ class System:
 
     def relative_residuals(self, x: np.ndarray) -> np.ndarray:
         """Per-equation relative residual ``|f_i(x)| / sum_k |c_k x^a_k|`` (DESIGN.md: absolute
-        residuals mean nothing when coefficients span many magnitudes)."""
+        residuals mean nothing when coefficients span many magnitudes). The denominator is
+        floored at ``1e-14 * max_k |c_k|`` so that an equation whose terms all vanish at x
+        counts as satisfied rather than 0/0."""
         from solver.evaluation import residual_scales_many
 
         pts = np.atleast_2d(np.asarray(x, dtype=np.complex128))
         c, e, o = self.packed
         values = np.abs(self(pts))
         scale = residual_scales_many(c, e, o, pts)
-        out = values / np.maximum(scale, np.finfo(float).tiny)
+        # where every term vanishes (zero coordinates) the ratio is 0/0: floor the scale at
+        # the rounding level of the equation's largest coefficient
+        floor = 1e-14 * np.array([np.abs(q.coefficients).max(initial=1.0) for q in self.polynomials])
+        out = values / np.maximum(scale, floor)
         return out[0] if np.ndim(x) == 1 else out
 
     # -- constructors and conversions ---------------------------------------------------------

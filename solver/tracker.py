@@ -5,9 +5,9 @@ circle); ``tau`` in [0, 1] parametrises it. A step is a fourth-order Runge-Kutta
 on the Davidenko equation ``dX/dtau = -H_X^{-1} H_s (s_b - s_a)`` and a Newton corrector at
 the new parameter (Allgower and Georg, *Introduction to Numerical Continuation Methods*,
 SIAM 2003, ch. 2 and 6). A step is accepted when Newton converges within the iteration
-budget with each update at most half the previous one; the step size halves on a
-rejection and doubles after three accepted steps in a row (or at once when the predictor
-was already accurate to the corrector tolerance).
+budget with each update at most half the previous one. The first Newton update measures
+the predictor's error; the next step is scaled to bring it to ``predictor_tolerance``
+(RK4's ``h^5`` error law, by a factor between 0.5 and 3), and halves on a rejection.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from solver.homotopy import evaluate_homotopy, lu_factor, lu_solve, max_abs
+from solver.options import OPT
 from solver.result import FailureReason
 
 SEGMENT_OK = 0
@@ -23,8 +24,10 @@ SEGMENT_OK = 0
 STEP_SIZE_TOO_SMALL = int(FailureReason.STEP_SIZE_TOO_SMALL)
 TOO_MANY_STEPS = int(FailureReason.TOO_MANY_STEPS)
 
-# option indices (see solver.options.OPT); kept as literals so the kernels stay simple
-_MIN_STEP, _MAX_STEP, _CORR_TOL, _CORR_ITERS = 1, 2, 3, 4
+_MIN_STEP = OPT["min_step"]
+_CORR_TOL = OPT["corrector_tolerance"]
+_CORR_ITERS = OPT["max_corrector_iterations"]
+_PRED_TOL = OPT["predictor_tolerance"]
 
 
 @njit(cache=True)
@@ -90,20 +93,21 @@ def newton_correct(X, s, hom, ws, tol, max_iter, dx):
 
 
 @njit(cache=True)
-def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, budget):
-    """Track X from parameter ``s_a`` to ``s_b`` in place.
+def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
+    """Track X from parameter ``s_a`` to ``s_b`` in place, with first step ``h0`` and
+    steps at most ``hmax`` (fractions of the segment) and at most ``budget`` steps.
 
     Returns ``(code, steps, pivot_ratio)``: ``code`` is ``SEGMENT_OK`` or a
     :class:`~solver.result.FailureReason` value; on failure X is the last accepted point.
     """
     k1, k2, k3, k4, Xp, dx = bufs
     N = X.shape[0]
-    hmin, hmax = opts[_MIN_STEP], opts[_MAX_STEP]
+    hmin = opts[_MIN_STEP]
+    target = opts[_PRED_TOL]
     tol, iters = opts[_CORR_TOL], int(opts[_CORR_ITERS])
     ds = s_b - s_a
     tau = 0.0
     h = min(h0, hmax)
-    streak = 0
     steps = 0
     rc = 1.0
     while tau < 1.0:
@@ -136,12 +140,11 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, budget):
             for j in range(N):
                 X[j] = Xp[j]
             tau = 1.0 if tau_new >= 1.0 else tau_new
-            streak += 1
-            if streak >= 3 or first <= tol * max_abs(X):
-                h = min(2.0 * h, hmax)
-                streak = 0
+            # the first Newton update measures the RK4 error, which scales as h^5
+            err = first / max_abs(X)
+            grow = 3.0 if err * 243.0 <= target else 0.9 * (target / err) ** 0.2
+            h = min(max(grow, 0.5) * h, hmax)
         else:
-            streak = 0
             h *= 0.5
             if h < hmin:
                 return STEP_SIZE_TOO_SMALL, steps, rc
