@@ -1,0 +1,430 @@
+"""The service's one door into the solver: validation, path counts, running a job, weights.
+
+Everything the service needs from ``solver`` goes through this module, imported lazily, so
+the web process starts fast and a solver piece that is missing in a build gives a clear
+:class:`EngineUnavailable` (503) instead of an import error.
+
+Run ``python -m api.engine --warm-up`` to compile (or load) the Numba kernels once, which
+is what the Docker build does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import math
+import shutil
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+Progress = Callable[[int, int | None, str], None]
+"""``progress(done, total, unit)``: unit is ``"paths"`` or ``"layers"``."""
+
+#: bumped when the service's result format changes, so old cache entries are not served
+RESULT_VERSION = "lps-service-result/1"
+
+
+class EngineUnavailable(RuntimeError):
+    """A solver piece the request needs is not installed or not written yet."""
+
+
+class InvalidInput(ValueError):
+    """A request the engine cannot take; ``errors`` lists ``{"field", "reason"}`` dicts."""
+
+    def __init__(self, errors: list[dict]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e['field']}: {e['reason']}" for e in errors))
+
+
+class PathLimit(ValueError):
+    """The start system has more paths than allowed; the counts say how many."""
+
+    def __init__(self, count: int, max_paths: int, start: str, counts: dict | None = None) -> None:
+        self.count, self.max_paths, self.start, self.counts = int(count), int(max_paths), start, dict(counts or {})
+        super().__init__(
+            f"the {start} start system has {self.count} paths, more than max_paths={self.max_paths}"
+        )
+
+    def body(self) -> dict:
+        return {
+            "reason": str(self),
+            "limit": "max_paths",
+            "paths": self.count,
+            "max_paths": self.max_paths,
+            "start_system": self.start,
+            "root_counts": self.counts,
+            "suggestion": "use mode 'start' or 'layerwise' (or 'auto'), or a smaller network",
+        }
+
+
+def _module(name: str, what: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise EngineUnavailable(f"{what} is not available in this build ({name}: {exc})") from None
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("lps-init")
+    except Exception:  # not installed as a distribution (a source checkout)
+        return "0+unknown"
+
+
+def _hash(kind: str, canonical: str) -> str:
+    return hashlib.sha256(f"{RESULT_VERSION}\n{_version()}\n{kind}\n{canonical}".encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# network specs
+# --------------------------------------------------------------------------------------
+def spec_model() -> type | None:
+    """The pydantic ``NetworkSpec`` class (request body of ``POST /solve``), if available."""
+    try:
+        return importlib.import_module("solver.spec").NetworkSpec
+    except (ImportError, AttributeError):
+        return None
+
+
+def network_hash(spec: Any) -> str:
+    """Cache key of a validated spec: its canonical hash, the engine and result versions."""
+    return _hash("network", spec.canonical_hash())
+
+
+def network_dims(spec: Any) -> dict[str, int]:
+    """Sizes checked against the service limits."""
+    widths = [spec.layers[0].in_features] + [layer.out_features for layer in spec.layers]
+    return {
+        "rows": len(spec.data.x),
+        "features": len(spec.data.x[0]) if spec.data.x else 0,
+        "width": max(max(widths), max(layer.in_features for layer in spec.layers)),
+        "layers": len(spec.layers),
+        "max_paths": int(getattr(spec, "max_paths", 0) or 0),
+    }
+
+
+def _exact_path_count(spec: Any) -> tuple[int, str, dict] | None:
+    """Start-system path count of exact mode, where the critical-point module offers one."""
+    try:
+        cp = importlib.import_module("solver.critical_points")
+    except ImportError:
+        return None
+    for name in ("count_paths", "path_count", "start_paths"):
+        fn = getattr(cp, name, None)
+        if fn is None:
+            continue
+        out = fn(spec)
+        if isinstance(out, dict):
+            count = out.get("paths", out.get("count", out.get("linear_product")))
+            return int(count), str(out.get("start", "linear-product")), out
+        if isinstance(out, tuple):
+            return int(out[0]), str(out[1]) if len(out) > 1 else "linear-product", {}
+        return int(out), "linear-product", {}
+    return None
+
+
+def check_network_paths(spec: Any, max_paths: int) -> None:
+    """Refuse an exact-mode spec whose start system exceeds ``max_paths`` (before queueing).
+
+    Auto mode falls back to a scalable mode by itself, so only ``mode == "exact"`` is checked.
+
+    Raises
+    ------
+    PathLimit
+    """
+    if getattr(spec, "mode", None) != "exact":
+        return
+    counted = _exact_path_count(spec)
+    if counted is None:
+        return  # the worker's own check refuses it before any work
+    count, start, counts = counted
+    if count > max_paths:
+        raise PathLimit(count, max_paths, start, counts)
+
+
+def _spec_runner() -> Callable | None:
+    """The end-to-end spec runner of the scalable-modes issue, once it exists."""
+    for mod, name in (
+        ("solver.modes", "run_spec"),
+        ("solver.init_modes", "run_spec"),
+        ("solver.auto", "run_spec"),
+        ("solver.network", "run_spec"),
+        ("solver.init", "run_spec"),
+        ("solver.critical_points", "run_spec"),
+    ):
+        try:
+            fn = getattr(importlib.import_module(mod), name, None)
+        except ImportError:
+            continue
+        if fn is not None:
+            return fn
+    return None
+
+
+def _to_jsonable(obj: Any) -> Any:
+    """Plain JSON types; NaN and infinities become None (JSON has neither)."""
+    if isinstance(obj, dict):
+        return {str(k): _to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _to_jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, complex):
+        return {"re": _to_jsonable(obj.real), "im": _to_jsonable(obj.imag)}
+    if obj is None or isinstance(obj, str):
+        return obj
+    if hasattr(obj, "to_json"):
+        return _to_jsonable(obj.to_json())
+    return str(obj)
+
+
+def _normalise_network_result(out: Any) -> dict:
+    """Whatever the runner returned, as the service's result: mode, reason, counts,
+    critical points (exact mode) and ``candidates[k].weights`` as nested lists."""
+    if hasattr(out, "to_json"):
+        out = out.to_json()
+    out = dict(out)
+    if "candidates" not in out and "weights" in out:
+        out["candidates"] = [{"weights": out.pop("weights")}]
+    cands = []
+    for k, c in enumerate(out.get("candidates") or []):
+        c = dict(c) if isinstance(c, dict) else {"weights": c}
+        if "weights" not in c and "state_dict" in c:
+            c["weights"] = c.pop("state_dict")
+        c.setdefault("index", k)
+        cands.append(c)
+    out["candidates"] = cands
+    return _to_jsonable(out)
+
+
+def _run_start_mode(spec: Any, progress: Progress) -> dict:
+    start_init = _module("solver.start_init", "mode 'start'").start_init
+    n = len(spec.layers)
+    progress(0, n, "layers")
+    res = start_init(
+        [layer.model_dump() for layer in spec.layers],
+        spec.data.x_array(),
+        spec.data.y_array() if spec.data.y is not None else None,
+        degree=spec.surrogate.degree,
+        interval=tuple(spec.surrogate.interval),
+        weight_decay=spec.weight_decay,
+        seed=spec.seed,
+    )
+    progress(n, n, "layers")
+    return res.to_json()
+
+
+def run_network(request: dict, progress: Progress) -> dict:
+    """Run a layer spec end to end (in a worker process).
+
+    Parameters
+    ----------
+    request : dict
+        The spec as validated JSON (defaults filled in).
+    progress : callable(done, total, unit)
+
+    Returns
+    -------
+    dict
+        JSON-ready result: ``mode``, ``reason``, ``counts``, ``critical_points`` (exact mode),
+        ``candidates`` (each with ``weights``: tensor name -> nested lists).
+    """
+    model = spec_model()
+    if model is None:
+        raise EngineUnavailable("the layer spec (solver.spec) is not available in this build")
+    spec = model.model_validate(request)
+    runner = _spec_runner()
+    if runner is not None:
+        out = _call_with_progress(runner, spec, progress)
+    elif spec.mode == "start":
+        out = _run_start_mode(spec, progress)
+    else:
+        raise EngineUnavailable(f"mode {spec.mode!r} is not available in this build yet (only 'start' is)")
+    result = _normalise_network_result(out)
+    result.setdefault("spec_hash", spec.canonical_hash())
+    return result
+
+
+def _call_with_progress(fn: Callable, spec: Any, progress: Progress) -> Any:
+    """Call a solver function with a ``progress(done, total)`` callback if it takes one."""
+    import inspect
+
+    unit = {"exact": "paths"}.get(getattr(spec, "mode", ""), "layers")
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "progress" in params:
+        return fn(spec, progress=lambda done, total: progress(done, total, unit))
+    return fn(spec)
+
+
+def weights_bytes(result: dict, candidate: int, dtype: str = "float32") -> bytes:
+    """The weights of one candidate as a safetensors file (names ``{k}.weight``, ``{k}.bias``).
+
+    ``float32`` (the default) matches ``lps init`` and PyTorch's default dtype;
+    ``float64`` is the solver's own precision.
+
+    Raises
+    ------
+    IndexError
+        No such candidate.
+    """
+    cands = result.get("candidates") or []
+    if not 0 <= candidate < len(cands):
+        raise IndexError(f"candidate {candidate} does not exist: this result has {len(cands)} candidate(s)"
+                         + (f" (0..{len(cands) - 1})" if cands else ""))
+    np_dtype = {"float32": np.float32, "float64": np.float64}[dtype]
+    tensors = {name: np.ascontiguousarray(np.asarray(v, dtype=np_dtype)) for name, v in cands[candidate]["weights"].items()}
+    from safetensors.numpy import save
+
+    meta = {"format": "pt", "candidate": str(candidate)}
+    for key in ("mode", "spec_hash"):
+        if isinstance(result.get(key), str):
+            meta[key] = result[key]
+    return save(tensors, metadata=meta)
+
+
+# --------------------------------------------------------------------------------------
+# general polynomial systems
+# --------------------------------------------------------------------------------------
+def parse_system(text: str) -> Any:
+    """PHC text to a System.
+
+    Raises
+    ------
+    InvalidInput
+        With the line and column of the parse error.
+    """
+    fmt = _module("solver.phc_format", "the PHC text parser")
+    system_mod = _module("solver.system", "the engine")
+    try:
+        system = fmt.parse_system(text)
+    except getattr(fmt, "PHCParseError", ValueError) as exc:
+        err = {"field": "system", "reason": str(exc)}
+        for attr in ("line", "column"):
+            if getattr(exc, attr, None) is not None:
+                err[attr] = getattr(exc, attr)
+        raise InvalidInput([err]) from None
+    except system_mod.InvalidSystem as exc:
+        raise InvalidInput([{"field": "system", "reason": str(exc)}]) from None
+    if not system.is_square:
+        raise InvalidInput([{
+            "field": "system",
+            "reason": f"the system has {system.n_equations} equations in {system.n_variables} unknowns; only square systems are solved",
+        }])
+    return system
+
+
+def system_hash(system: Any, options: dict) -> str:
+    """Cache key of a system solve: the canonical PHC text and the options that matter."""
+    canonical = system.to_phc() + "\n" + json.dumps(options, sort_keys=True, separators=(",", ":"))
+    return _hash("system", canonical)
+
+
+def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
+    """Paths the engine would track from ``start``, or None when only a solve can tell."""
+    if start == "polyhedral":
+        return None
+    counts = {"total_degree": int(system.total_degree), "linear_product": None}
+    if start == "total-degree":
+        return counts["total_degree"], "total-degree", counts
+    lp = _module("solver.linear_product", "the engine")
+    _, count, _ = lp.best_structure(system)
+    counts["linear_product"] = int(count)
+    if start == "auto" and count >= system.total_degree:
+        return counts["total_degree"], "total-degree", counts
+    return int(count), "linear-product", counts
+
+
+def run_system(request: dict, progress: Progress) -> dict:
+    """Solve a PHC-text system (in a worker process); returns the ``lps solve`` JSON."""
+    solve_mod = _module("solver.solve", "the engine")
+    system = parse_system(request["system"])
+    try:
+        result = solve_mod.solve(
+            system,
+            start=request.get("start", "auto"),
+            seed=int(request.get("seed", 0)),
+            max_paths=int(request["max_paths"]),
+            options=request.get("tracker", "default"),
+            progress=lambda done, total: progress(done, total, "paths"),
+        )
+    except getattr(solve_mod, "TooManyPaths", ()) as exc:
+        raise PathLimit(exc.count, exc.max_paths, exc.start, exc.counts) from None
+    return _to_jsonable(result.to_json())
+
+
+# --------------------------------------------------------------------------------------
+# health and warm-up
+# --------------------------------------------------------------------------------------
+def backends() -> dict[str, bool]:
+    """Which engine backends this process can use (for ``GET /health``)."""
+    out = {"numba": importlib.util.find_spec("numba") is not None}
+    try:
+        ph = importlib.import_module("solver.phcpack")
+        out["phc"] = bool(ph.phc_available())
+        out["phcpy"] = bool(ph.phcpy_available())
+    except Exception:  # the PHCpack wrapper is optional: report what can be seen
+        out["phc"] = shutil.which("phc") is not None
+        out["phcpy"] = importlib.util.find_spec("phcpy") is not None
+    return out
+
+
+def features() -> dict[str, bool]:
+    """Which request kinds this build can run."""
+    def has(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ImportError:
+            return False
+
+    return {
+        "network_spec": has("solver.spec"),
+        "exact_mode": has("solver.critical_points"),
+        "spec_runner": _spec_runner() is not None,
+        "systems": has("solver.solve") and has("solver.phc_format"),
+    }
+
+
+def warm_up() -> float:
+    """Load (or compile, the first time) the tracker's Numba kernels with a tiny solve.
+
+    Returns the seconds it took.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        solve_mod = importlib.import_module("solver.solve")
+        examples = importlib.import_module("solver.examples")
+    except ImportError:
+        return 0.0
+    solve_mod.solve(examples.katsura(2), seed=0)
+    return time.perf_counter() - t0
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["--warm-up"]:
+        seconds = warm_up()
+        print(f"engine warm-up: {seconds:.1f} s; backends: {backends()}; features: {features()}")
+        return 0
+    print("usage: python -m api.engine --warm-up", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))
