@@ -63,6 +63,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
             options=args.preset,
             progress=update,
             threads=args.threads,
+            mixed_volume=True,
         )
     except InvalidSystem as exc:
         raise CommandError(f"{args.file}: {exc}") from None

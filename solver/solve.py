@@ -40,23 +40,13 @@ class TooManyPaths(InvalidSystem):
         )
 
 
-def root_counts(system: System, set_structure: SetStructure | None = None, mixed_volume: bool = True) -> dict:
-    """Total degree, linear-product count (the given structure, else the best derived one)
-    and, when phcpy is available, the mixed volume."""
-    if set_structure is None:
-        _, lp, _ = best_structure(system)
-    else:
-        lp = bezout_count(set_structure)
-    out = {"total_degree": system.total_degree, "linear_product": lp, "mixed_volume": None}
-    if mixed_volume:
-        try:
-            from solver.phcpack import phcpy_available, phcpy_mixed_volume
-
-            if phcpy_available():
-                out["mixed_volume"] = phcpy_mixed_volume(system)
-        except ImportError:
-            pass
-    return out
+def _mixed_volume(system: System) -> int | None:
+    """phcpy's mixed volume, or None without phcpy."""
+    try:
+        from solver.phcpack import phcpy_available, phcpy_root_counts
+    except ImportError:
+        return None
+    return phcpy_root_counts(system)["mixed_volume"] if phcpy_available() else None
 
 
 def choose_start(
@@ -66,15 +56,21 @@ def choose_start(
     seed: int,
     set_structure: SetStructure | None = None,
 ) -> ProductStart | SparseStart:
-    """Build the start system named by ``start``; ``"auto"`` takes the one of total degree
-    and linear product with fewer paths. Polyhedral starts are never chosen automatically:
-    they miss solutions with zero coordinates (DESIGN.md)."""
+    """Build the start system named by ``start``; its ``root_counts`` holds the counts seen
+    on the way (total degree, linear product, mixed volume where computed).
+
+    ``"auto"`` takes the one of total degree and linear product with fewer paths.
+    Polyhedral starts are never chosen automatically: they miss solutions with zero
+    coordinates (DESIGN.md).
+    """
     if start not in STARTS:
         raise InvalidSystem(f"unknown start system {start!r}; choose from {', '.join(STARTS)}")
+    counts = {"total_degree": system.total_degree, "linear_product": None, "mixed_volume": None}
     if start == "polyhedral":
-        return polyhedral_start(system, seed)
-    if start == "total-degree":
-        return total_degree_start(system, rng)
+        chosen = polyhedral_start(system, seed)
+        counts["mixed_volume"] = chosen.count
+        chosen.root_counts = counts
+        return chosen
     if set_structure is not None:
         if not set_structure.covers(system):
             i, a = set_structure.uncovered(system)[0]
@@ -82,9 +78,13 @@ def choose_start(
         structure, count = set_structure, bezout_count(set_structure)
     else:
         structure, count, _ = best_structure(system)
-    if start == "auto" and count >= system.total_degree:
-        return total_degree_start(system, rng)
-    return linear_product_start(system, structure, rng, count)
+    counts["linear_product"] = count
+    if start == "total-degree" or (start == "auto" and count >= system.total_degree):
+        chosen = total_degree_start(system, rng)
+    else:
+        chosen = linear_product_start(system, structure, rng, count)
+    chosen.root_counts = counts
+    return chosen
 
 
 def homotopy_data(system: System, start: ProductStart | SparseStart, rng: np.random.Generator) -> tuple:
@@ -149,6 +149,7 @@ def solve(
     options: TrackerOptions | str | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    mixed_volume: bool = False,
 ) -> SolveResult:
     """Find all isolated solutions of a square system by homotopy continuation.
 
@@ -173,6 +174,8 @@ def solve(
         Called after each chunk of paths.
     threads : int, optional
         Numba threads for the tracker (default: Numba's, one per core).
+    mixed_volume : bool
+        Also report phcpy's mixed volume in ``root_counts`` (when phcpy is installed).
 
     Returns
     -------
@@ -195,11 +198,9 @@ def solve(
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     start_system = choose_start(system, start, rng, seed, set_structure)
-    counts = {"total_degree": system.total_degree, "linear_product": None, "mixed_volume": None}
-    if start_system.kind == "linear-product":
-        counts["linear_product"] = start_system.count
-    elif start_system.kind == "polyhedral":
-        counts["mixed_volume"] = start_system.count
+    counts = start_system.root_counts
+    if mixed_volume and counts["mixed_volume"] is None:
+        counts["mixed_volume"] = _mixed_volume(system)
     if start_system.count > max_paths:
         raise TooManyPaths(start_system.count, max_paths, start_system.kind, counts)
     if backend == "phcpy":

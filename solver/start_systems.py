@@ -9,7 +9,7 @@ tracked by our own tracker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -31,12 +31,15 @@ class ProductStart:
         Coefficients of each factor on (x0, x1, ..., xn); zero outside the factor's set.
     count : int
         Number of start solutions (the generalised Bezout number).
+    root_counts : dict
+        Counts seen while choosing this start (filled by :func:`solver.solve.choose_start`).
     """
 
     kind: str
     structure: SetStructure
     lin: np.ndarray
     count: int
+    root_counts: dict = field(default_factory=dict)
 
     @property
     def n_factors(self) -> np.ndarray:
@@ -61,6 +64,7 @@ class SparseStart:
     system: System
     start_solutions: np.ndarray
     count: int
+    root_counts: dict = field(default_factory=dict)
 
     def solutions(self, chunk: int = 65536) -> Iterator[np.ndarray]:
         for k in range(0, self.count, chunk):
