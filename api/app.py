@@ -54,9 +54,9 @@ OPEN_PATHS = frozenset({"/health"})
 class ApiError(Exception):
     """An error answer: ``{"error": code, "reason": reason, **extra}`` with ``status``."""
 
-    def __init__(self, status: int, error: str, reason: str, headers: dict | None = None, **extra: Any) -> None:
+    def __init__(self, http_status: int, error: str, reason: str, headers: dict | None = None, **extra: Any) -> None:
         super().__init__(reason)
-        self.status, self.error, self.reason, self.headers, self.extra = status, error, reason, headers, extra
+        self.status, self.error, self.reason, self.headers, self.extra = http_status, error, reason, headers, extra
 
     def response(self) -> JSONResponse:
         return JSONResponse({"error": self.error, "reason": self.reason, **self.extra}, self.status, headers=self.headers)
@@ -439,7 +439,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         job = st.active_for(owner, spec_hash)
         if job is None:
             try:
-                await anyio.to_thread.run_sync(precheck)
+                work = await anyio.to_thread.run_sync(precheck)
             except engine.PathLimit as exc:
                 raise ApiError(422, "limit_exceeded", str(exc), **{k: v for k, v in exc.body().items() if k != "reason"}) from None
             except engine.EngineUnavailable as exc:
@@ -456,7 +456,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if total >= settings.max_queue:
                 raise ApiError(503, "queue_full", f"the service has {total} jobs queued or running (limit {settings.max_queue})",
                                headers={"Retry-After": "10"}, limit="max_queue", value=total, max=settings.max_queue)
-            job = st.create(kind, owner, spec_hash, request_json, note=note)
+            total_work, unit = work if work is not None else (None, None)
+            job = st.create(kind, owner, spec_hash, request_json, note=note, progress_total=total_work, progress_unit=unit)
             metrics.jobs_submitted += 1
             state["runner"].notify()
         seconds = settings.wait_seconds if wait is None else min(float(wait), settings.max_wait_seconds)
@@ -528,10 +529,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if hit is not None:
             return hit
 
-        def precheck() -> None:
+        def precheck() -> tuple[int, str] | None:
             counted = engine.system_path_count(system, body.start)
-            if counted is not None and counted[0] > max_paths:
+            if counted is None:
+                return None
+            if counted[0] > max_paths:
                 raise engine.PathLimit(counted[0], max_paths, counted[1], counted[2])
+            return counted[0], "paths"
 
         request_json = {"system": system.to_phc(), "max_paths": max_paths, **options}
         return await submit("system", owner_of(request), spec_hash, request_json, precheck, wait)

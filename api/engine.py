@@ -129,23 +129,33 @@ def _exact_path_count(spec: Any) -> tuple[int, str, dict] | None:
     return None
 
 
-def check_network_paths(spec: Any, max_paths: int) -> None:
+def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
     """Refuse an exact-mode spec whose start system exceeds ``max_paths`` (before queueing).
 
-    Auto mode falls back to a scalable mode by itself, so only ``mode == "exact"`` is checked.
+    Auto mode falls back to a scalable mode by itself, so only ``mode == "exact"`` is
+    checked.
+
+    Returns
+    -------
+    (total, unit) or None
+        The job's work when known up front: paths (exact) or layers (start, layerwise).
 
     Raises
     ------
     PathLimit
     """
-    if getattr(spec, "mode", None) != "exact":
-        return
+    mode = getattr(spec, "mode", None)
+    if mode in ("start", "layerwise"):
+        return len(spec.layers), "layers"
+    if mode != "exact":
+        return None
     counted = _exact_path_count(spec)
     if counted is None:
-        return  # the worker's own check refuses it before any work
+        return None  # the worker's own check refuses it before any work
     count, start, counts = counted
     if count > max_paths:
         raise PathLimit(count, max_paths, start, counts)
+    return count, "paths"
 
 
 def _spec_runner() -> Callable | None:
@@ -288,14 +298,35 @@ def weights_bytes(result: dict, candidate: int, dtype: str = "float32") -> bytes
         raise IndexError(f"candidate {candidate} does not exist: this result has {len(cands)} candidate(s)"
                          + (f" (0..{len(cands) - 1})" if cands else ""))
     np_dtype = {"float32": np.float32, "float64": np.float64}[dtype]
-    tensors = {name: np.ascontiguousarray(np.asarray(v, dtype=np_dtype)) for name, v in cands[candidate]["weights"].items()}
-    from safetensors.numpy import save
-
+    tensors = {name: np.asarray(v, dtype=np_dtype) for name, v in cands[candidate]["weights"].items()}
     meta = {"format": "pt", "candidate": str(candidate)}
     for key in ("mode", "spec_hash"):
         if isinstance(result.get(key), str):
             meta[key] = result[key]
-    return save(tensors, metadata=meta)
+    return safetensors_bytes(tensors, meta)
+
+
+def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> bytes:
+    """A safetensors file with a deterministic layout (the same tensors give the same bytes).
+
+    ``safetensors.numpy.save`` orders the metadata by hash, so its bytes vary from call to
+    call; this writes the documented format itself: an 8-byte little-endian header length,
+    the JSON header (keys sorted, space-padded to 8 bytes), then the little-endian data.
+    """
+    codes = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64"}
+    header: dict[str, Any] = {}
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in sorted(metadata.items())}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name])
+        data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": codes[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    return len(head).to_bytes(8, "little") + head + b"".join(blobs)
 
 
 # --------------------------------------------------------------------------------------

@@ -169,14 +169,15 @@ class JobStore:
 
     # creating and reading ------------------------------------------------------------
     def create(self, kind: str, owner: str, spec_hash: str, request: dict, status: str = "queued",
-               note: str | None = None) -> Job:
-        """Insert a new job and return it."""
+               note: str | None = None, progress_total: int | None = None, progress_unit: str | None = None) -> Job:
+        """Insert a new job and return it (``progress_total``: the work known up front)."""
         now = time.time()
         job_id = uuid.uuid4().hex
         self.db.execute(
-            "INSERT INTO jobs (id, kind, owner, spec_hash, request, status, note, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (job_id, kind, owner, spec_hash, json.dumps(request, separators=(",", ":")), status, note, now, now),
+            "INSERT INTO jobs (id, kind, owner, spec_hash, request, status, note, progress_total, progress_unit,"
+            " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (job_id, kind, owner, spec_hash, json.dumps(request, separators=(",", ":")), status, note,
+             progress_total, progress_unit, now, now),
         )
         job = self.get(job_id)
         assert job is not None
