@@ -37,6 +37,7 @@ __all__ = [
     "format_system",
     "parse_solutions",
     "format_number",
+    "appearance_order",
 ]
 
 
@@ -438,7 +439,30 @@ def _coefficient(c: complex, has_monomial: bool) -> tuple[str, str]:
     return "+", f"({format_number(re_)} {isign} {format_number(abs(im))}*i)"
 
 
-def format_system(system: System, variables: Sequence[str] | None = None) -> str:
+def _reading_order(p: Polynomial) -> list[int]:
+    """Term rows in the order they are written: higher degree first, then by exponents."""
+    e = p.exponents
+    return sorted(range(p.n_terms), key=lambda r: (-int(e[r].sum()), tuple(-e[r])))
+
+
+def appearance_order(system: System) -> list[int]:
+    """Variable positions in the order of their first appearance in the text that
+    :func:`format_system` writes when no declaration is needed (variables that occur in no
+    term come last). Naming variable ``appearance_order[k]`` as the k-th variable makes
+    ``format_system`` write no zero-term declarations."""
+    order: list[int] = []
+    seen = np.zeros(system.n_variables, dtype=bool)
+    for p in system.polynomials:
+        for r in _reading_order(p):
+            for j in np.flatnonzero(p.exponents[r]):
+                if not seen[j]:
+                    seen[j] = True
+                    order.append(int(j))
+    order.extend(int(j) for j in np.flatnonzero(~seen))
+    return order
+
+
+def format_system(system: System, variables: Sequence[str] | None = None, declare: bool = True) -> str:
     """Write ``system`` in PHCpack's input format.
 
     Parameters
@@ -447,12 +471,25 @@ def format_system(system: System, variables: Sequence[str] | None = None) -> str
     variables : sequence of str, optional
         Names to write instead of ``system.variables``, position by position (the PHCpack
         backends pass ``x1..xn``: PHCpack reads ``e``/``E`` as part of a number).
+    declare : bool
+        Keep the order of ``system.variables`` for readers (see Notes). With False the
+        terms are written in reading order only, and a reader numbers the variables in
+        :func:`appearance_order`.
 
     Returns
     -------
     str
         ``n`` (or ``n m`` when not square) on the first line, then one polynomial per
         block, coefficients in full precision; :func:`parse_system` and ``phc`` read it.
+
+    Notes
+    -----
+    Readers number variables in order of first appearance. The terms are ordered so that
+    the variables appear in the order of ``system.variables``; where no term can bring in
+    the next variable, a zero term ``+ 0*x`` declares it, so that ``parse_system`` gives back
+    the same variable order. PHCpack keeps such zero terms in the supports (they change
+    mixed volumes and polyhedral homotopies): to hand a system to PHCpack, write it with
+    ``declare=False`` and number the variables in :func:`appearance_order`.
     """
     names = list(system.variables if variables is None else variables)
     if len(names) != system.n_variables:
@@ -473,11 +510,10 @@ def format_system(system: System, variables: Sequence[str] | None = None) -> str
     seen = 0  # variables 0..seen-1 have appeared
     for p in system.polynomials:
         e_all = p.exponents
-        # higher degree first, then by exponents: a stable, readable order
-        remaining = sorted(range(p.n_terms), key=lambda r: (-int(e_all[r].sum()), tuple(-e_all[r])))
+        remaining = _reading_order(p)
         parts: list[str] = []
         while remaining:
-            if seen < m:
+            if declare and seen < m:
                 # the next term in reading order if it fits, else the first term that
                 # brings exactly the next unseen variables, else a declaration
                 pick = None
@@ -505,7 +541,7 @@ def format_system(system: System, variables: Sequence[str] | None = None) -> str
         if not parts:
             parts = ["0"]
         lines.append(_wrap(parts) + ";")
-    if seen < m:
+    if declare and seen < m:
         # variables that occur in no term: declare them in the last polynomial
         extra = " ".join(f"+ 0*{names[j]}" for j in range(seen, m))
         lines[-1] = lines[-1][:-1] + "\n " + extra + ";"
