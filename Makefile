@@ -8,7 +8,7 @@ setup:
 
 # The main job: the service on localhost:8000 (a demo solve until the service exists).
 serve: setup
-	$(PY) -m solver.cli demo
+	$(PY) -m solver.cli serve
 
 demo: setup
 	$(PY) -m solver.cli demo
