@@ -323,6 +323,19 @@ class ErrorOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+EXAMPLE_SPEC = {
+    "layers": [
+        {"in_features": 1, "out_features": 2, "activation": "relu", "bias": True},
+        {"in_features": 2, "out_features": 1, "activation": "identity", "bias": True},
+    ],
+    "surrogate": {"degree": 2, "interval": [-2.0, 2.0]},
+    "weight_decay": 0.01,
+    "data": {"x": [[-1.0], [-0.5], [0.0], [0.5], [1.0]], "y": [[1.0], [0.5], [0.0], [0.5], [1.0]]},
+    "mode": "exact",
+    "candidates": 4,
+    "seed": 0,
+}
+
 _ERRORS = {
     401: {"model": ErrorOut, "description": "missing or wrong API key"},
     413: {"model": ErrorOut, "description": "request body too large (the limit is in the body)"},
@@ -478,7 +491,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # -- endpoints -----------------------------------------------------------------------
     @app.post("/solve", response_model=JobOut, status_code=200, responses={202: {"model": JobOut, "description": "queued or running: poll Location"}, **_ERRORS},
               summary="Solve a layer spec: critical points and candidate weights")
-    async def solve_spec(request: Request, spec: SpecModel = Body(..., description="the layer spec"),  # type: ignore[valid-type]
+    async def solve_spec(request: Request, spec: SpecModel = Body(..., description="the layer spec", examples=[EXAMPLE_SPEC]),  # type: ignore[valid-type]
                          wait: Optional[float] = Query(None, ge=0, le=3600, description="seconds to wait for the result before answering 202 (default 2, capped by the service)")) -> Response:
         if isinstance(spec, dict):
             raise ApiError(503, "engine_unavailable", "the layer spec (solver.spec) is not available in this build")

@@ -111,7 +111,10 @@ def execute(store: JobStore, job_id: str, attempt: int) -> str:
 def worker_main(conn: Connection, db_path: str, warmup: bool) -> None:
     """Entry point of a worker process: ``("run", id, attempt)`` in, ``("finished", id, status)`` out."""
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the web process's to handle
+    # Ctrl-C and a SIGTERM to the process group are the web process's to handle: it stops
+    # the workers itself (and they die with it in any case)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s lps.worker[%(process)d] %(message)s")
     store = JobStore(db_path)
     if warmup:
