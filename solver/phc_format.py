@@ -22,9 +22,8 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -72,6 +71,8 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 
+_SCAN = re.compile(_TOKEN.pattern + r"| (?P<bad>.)", re.VERBOSE | re.DOTALL)
+
 #: a product of this many term pairs is refused (an expansion such as (x1+...+x9)^30)
 _MAX_PRODUCT_TERMS = 20_000_000
 _IMAGINARY = ("i", "I")
@@ -80,8 +81,7 @@ Monomial = tuple  # ((variable index, power), ...), sorted by variable index
 Poly = dict  # {Monomial: complex}
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     kind: str  # "num", "name", "op", "end", "bad" (a character no token starts with)
     text: str
     pos: int  # offset in the text
@@ -118,6 +118,9 @@ def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
 
 
 def _mul(a: Poly, b: Poly, src: _Text, pos: int) -> Poly:
+    if len(a) == 1 and len(b) == 1:  # the common case: a factor of a monomial
+        (ka, ca), (kb, cb) = next(iter(a.items())), next(iter(b.items()))
+        return {_mono_mul(ka, kb): ca * cb}
     if len(a) * len(b) > _MAX_PRODUCT_TERMS:
         raise src.error(pos, f"expansion too large ({len(a)} x {len(b)} terms)")
     out: Poly = {}
@@ -125,13 +128,6 @@ def _mul(a: Poly, b: Poly, src: _Text, pos: int) -> Poly:
         for kb, cb in b.items():
             k = _mono_mul(ka, kb)
             out[k] = out.get(k, 0) + ca * cb
-    return out
-
-
-def _add(a: Poly, b: Poly, sign: int) -> Poly:
-    out = dict(a)
-    for k, c in b.items():
-        out[k] = out.get(k, 0) + (c if sign > 0 else -c)
     return out
 
 
@@ -185,11 +181,12 @@ class _Parser:
         raise self.error(t, f"unexpected {_describe(t)}, expected an operator or ';' (missing ';' or '*'?)")
 
     def sum(self) -> Poly:
-        p = self.term()
+        p = dict(self.term())
         while self.tok.kind == "op" and self.tok.text in "+-":
-            sign = 1 if self.tok.text == "+" else -1
+            minus = self.tok.text == "-"
             self.k += 1
-            p = _add(p, self.term(), sign)
+            for k, c in self.term().items():  # in place: a long sum stays linear
+                p[k] = p.get(k, 0) + (-c if minus else c)
         return p
 
     def term(self) -> Poly:
@@ -354,22 +351,19 @@ def parse_system(text: str) -> System:
 
 
 def _tokenize_lazily(src: _Text, start: int) -> list[_Tok]:
-    # Tokenize up to the first character the tokenizer cannot read; a bad character is an
-    # error only if the parser gets there (it may sit in trailing text such as a title).
-    text = src.text
+    """Tokens from ``start`` up to the first character no token starts with (a "bad"
+    token): that character is an error only if the parser gets there, since text after
+    the last polynomial (a title, a solution list) may hold anything."""
     out: list[_Tok] = []
-    pos = start
-    match = _TOKEN.match
-    stop = len(text)
-    while pos < stop:
-        mt = match(text, pos)
-        if mt is None:
-            out.append(_Tok("bad", text[pos], pos))
+    append = out.append
+    for mt in _SCAN.finditer(src.text, start):
+        kind = mt.lastgroup
+        if kind == "ws":
+            continue
+        append(_Tok(kind, mt.group(), mt.start()))
+        if kind == "bad":
             return out
-        if mt.lastgroup != "ws":
-            out.append(_Tok(mt.lastgroup, mt.group(), pos))
-        pos = mt.end()
-    out.append(_Tok("end", "", stop))
+    out.append(_Tok("end", "", len(src.text)))
     return out
 
 
@@ -441,8 +435,12 @@ def _coefficient(c: complex, has_monomial: bool) -> tuple[str, str]:
 
 def _reading_order(p: Polynomial) -> list[int]:
     """Term rows in the order they are written: higher degree first, then by exponents."""
+    if p.n_terms == 0:
+        return []
     e = p.exponents
-    return sorted(range(p.n_terms), key=lambda r: (-int(e[r].sum()), tuple(-e[r])))
+    # lexsort's last key is the primary one: degree descending, then exponents descending
+    keys = [-e[:, j] for j in range(e.shape[1] - 1, -1, -1)] + [-e.sum(axis=1)]
+    return np.lexsort(keys).tolist()
 
 
 def appearance_order(system: System) -> list[int]:
@@ -510,6 +508,8 @@ def format_system(system: System, variables: Sequence[str] | None = None, declar
     seen = 0  # variables 0..seen-1 have appeared
     for p in system.polynomials:
         e_all = p.exponents
+        rows = e_all.tolist()
+        coeffs = p.coefficients.tolist()
         remaining = _reading_order(p)
         parts: list[str] = []
         while remaining:
@@ -531,11 +531,10 @@ def format_system(system: System, variables: Sequence[str] | None = None, declar
                 r = remaining.pop(pick)
             else:
                 r = remaining.pop(0)
-            e = e_all[r]
             mono = "*".join(
-                (names[j] if k == 1 else f"{names[j]}^{int(k)}") for j, k in enumerate(e) if k
+                (names[j] if k == 1 else f"{names[j]}^{k}") for j, k in enumerate(rows[r]) if k
             )
-            sign, coef = _coefficient(complex(p.coefficients[r]), bool(mono))
+            sign, coef = _coefficient(coeffs[r], bool(mono))
             body = "*".join(s for s in (coef, mono) if s)
             parts.append(f"{sign} {body}")
         if not parts:
@@ -603,6 +602,12 @@ class PHCSolution(np.ndarray):
         self.err = getattr(obj, "err", np.nan)
         self.rco = getattr(obj, "rco", np.nan)
         self.res = getattr(obj, "res", np.nan)
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        # results of ufuncs and reductions (abs(s), s.max()) are plain arrays or scalars:
+        # the diagnostics belong to the solution, not to values computed from it
+        arr = np.asarray(arr).view(np.ndarray)
+        return arr[()] if return_scalar else arr
 
     def __reduce__(self):
         # pickle the plain values with the fields (ndarray's default drops attributes)
