@@ -8,9 +8,10 @@ The path is sampled at ``s_k = endgame_start * h**k``. At each sample:
   stopped early: no time is spent resolving a singular endpoint nobody needs
   (Huber and Verschelde, "Polyhedral end games for polynomial continuation", Numer.
   Algorithms 18, 1998, use the same power-series valuations);
-* a path that looks finite and well conditioned is tracked straight to ``s = 0`` once;
-* otherwise the Cauchy endgame runs a loop ``s = s_k e^{i theta}`` around the origin until
-  the path closes up after ``c`` windings (the winding number) and takes the mean of the
+* a path that looks finite and well conditioned is tracked straight to ``s = 0`` (up to
+  three tries, two samples apart);
+* a finite-looking, ill-conditioned path goes to the Cauchy endgame, which runs a loop
+  ``s = s_k e^{i theta}`` around the origin until the path closes up after ``c`` windings (the winding number) and takes the mean of the
   ``c * M`` equally spaced samples, the trapezoidal rule for Cauchy's integral formula,
   as the endpoint estimate (Morgan, Sommese and Wampler, "Computing singular solutions to
   nonlinear analytic systems", Numer. Math. 58, 1991). Two successive estimates that agree
@@ -25,7 +26,7 @@ from numba import njit
 from solver.homotopy import max_abs
 from solver.options import OPT
 from solver.result import FailureReason, PathStatus
-from solver.tracker import track_segment
+from solver.tracker import track_segment, velocity
 
 REGULAR = int(PathStatus.REGULAR)
 SINGULAR = int(PathStatus.SINGULAR)
@@ -45,8 +46,16 @@ _INF = OPT["infinity_threshold"]
 _CLOSURE = 1e-6
 #: valuations below this count as zero (a finite endpoint)
 _FINITE_VALUATION = 0.05
-#: pivot ratio above which a straight finish is worth trying
+#: pivot ratio an endpoint reached straight must keep to count as regular
 _WELL_CONDITIONED = 1e-8
+#: pivot ratio along the path above which a straight finish is worth trying
+_DIRECT_CONDITION = 1e-6
+#: straight finishes tried per path before only the Cauchy endgame is used
+_DIRECT_TRIES = 3
+#: successive valuations within this relative spread have settled
+_SETTLED = 0.1
+#: with a settled positive valuation, |x0| / max|X| below this is at infinity
+_LOOSE_INFINITY = 0.1
 
 
 @njit(cache=True)
@@ -64,11 +73,12 @@ def cauchy_loop(X, radius, hom, ws, bufs, opts, budget, est):
         est[j] = 0.0
     steps = 0
     count = 0
+    h0 = 1.0
     for c in range(1, cmax + 1):
         for k in range(M):
             sa = radius * np.exp(2j * np.pi * k / M)
             sb = radius * np.exp(2j * np.pi * (k + 1) / M)
-            code, st, rc = track_segment(X, sa, sb, hom, ws, bufs, opts, 1.0, 1.0, budget - steps)
+            code, st, rc, h0 = track_segment(X, sa, sb, hom, ws, bufs, opts, h0, 1.0, budget - steps)
             steps += st
             if code != 0:
                 return False, c, steps
@@ -103,43 +113,64 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
     r_prev = abs(X[0]) / max_abs(X)
     v1 = -1.0
     v2 = -1.0
-    tried_direct = False
+    direct_tries = 0
+    last_direct = -10
     have_estimate = False
     est = np.empty(N, dtype=np.complex128)
     prev_est = np.empty(N, dtype=np.complex128)
     Xs = np.empty(N, dtype=np.complex128)
+    k = 0
+    h_seg = 1.0
+    tangent = np.empty(N, dtype=np.complex128)
     while True:
+        k += 1
         s_next = s * h
-        code, st, rc = track_segment(X, s, s_next, hom, ws, bufs, opts, 1.0, 1.0, budget - steps)
+        code, st, rc, h_seg = track_segment(X, s, s_next, hom, ws, bufs, opts, h_seg, 1.0, budget - steps)
         steps += st
         if code != 0:
+            # broke down near a singular endpoint: while x0 was decaying, that is infinity
+            if v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r_prev < _LOOSE_INFINITY:
+                return AT_INFINITY, 0, 0, steps
             return FAILED, code, 0, steps
         s = s_next
         r = abs(X[0]) / max_abs(X)
         v = np.log(r_prev / r) / log_h if r > 0.0 and r_prev > 0.0 else 1.0
         r_prev = r
-        # at infinity: x0 decays with a positive, settled valuation
-        if v > _FINITE_VALUATION and (
-            r < inf_thr
-            or (r < 1e-3 and v1 > 0.1 and v2 > 0.1 and abs(v - v1) < 0.05 * v and abs(v1 - v2) < 0.05 * v)
-        ):
+        # at infinity: x0 decays with a positive valuation that has settled, seen either
+        # over three samples or as agreement of the difference quotient with the
+        # derivative estimate Re(s x0'/x0) - Re(s xm'/xm) (xm the largest coordinate)
+        settled = v1 > 0.1 and v2 > 0.1 and abs(v - v1) <= _SETTLED * v and abs(v1 - v2) <= _SETTLED * v
+        if not settled and v > 0.1 and v1 > _FINITE_VALUATION and r < _LOOSE_INFINITY:
+            if velocity(X, s + 0.0j, 1.0 + 0.0j, hom, ws, tangent) > 0.0:
+                m = 0
+                for j in range(N):
+                    if abs(X[j]) > abs(X[m]):
+                        m = j
+                vd = (s * tangent[0] / X[0]).real - (s * tangent[m] / X[m]).real
+                settled = abs(v - vd) <= _SETTLED * v
+        if v > _FINITE_VALUATION and (r < inf_thr or (settled and r < _LOOSE_INFINITY)):
             return AT_INFINITY, 0, 0, steps
         v2 = v1
         v1 = v
-        finite = abs(v) < _FINITE_VALUATION
-        if finite and not tried_direct and rc > _WELL_CONDITIONED:
-            tried_direct = True
-            for j in range(N):
-                Xs[j] = X[j]
-            code, st, rc0 = track_segment(Xs, s, 0.0, hom, ws, bufs, opts, 0.5, 1.0, min(budget - steps, 60))
-            steps += st
-            if code == 0 and rc0 > _WELL_CONDITIONED:
+        if abs(v) >= _FINITE_VALUATION:
+            pass
+        elif rc > _DIRECT_CONDITION and direct_tries < _DIRECT_TRIES:
+            # looks finite and regular: try to finish straight, again two samples later
+            if k - last_direct >= 2:
+                direct_tries += 1
+                last_direct = k
                 for j in range(N):
-                    X[j] = Xs[j]
-                if abs(X[0]) / max_abs(X) < inf_thr:
-                    return AT_INFINITY, 0, 1, steps
-                return REGULAR, 0, 1, steps
-        elif finite:
+                    Xs[j] = X[j]
+                code, st, rc0, _ = track_segment(Xs, s, 0.0, hom, ws, bufs, opts, 0.5, 1.0, min(budget - steps, 60))
+                steps += st
+                if code == 0 and rc0 > _WELL_CONDITIONED:
+                    for j in range(N):
+                        X[j] = Xs[j]
+                    if abs(X[0]) / max_abs(X) < inf_thr:
+                        return AT_INFINITY, 0, 1, steps
+                    return REGULAR, 0, 1, steps
+        else:
+            # finite but ill conditioned (or straight finishes failed): Cauchy endgame
             for j in range(N):
                 Xs[j] = X[j]
             closed, c, st = cauchy_loop(Xs, s, hom, ws, bufs, opts, budget - steps, est)
@@ -159,6 +190,6 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
                     prev_est[j] = est[j]
                 have_estimate = True
         if s < smin or steps >= budget:
-            if r < inf_thr:
+            if r < inf_thr or (v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r < _LOOSE_INFINITY):
                 return AT_INFINITY, 0, 0, steps
             return FAILED, NOT_CONVERGED, 0, steps

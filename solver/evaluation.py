@@ -38,8 +38,19 @@ def eval_sparse(coeffs, exps, offsets, x, f):
 
 
 @njit(cache=True)
-def eval_sparse_jacobian(coeffs, exps, offsets, x, f, jac, prefix):
-    """Values into ``f`` (m,) and the Jacobian into ``jac`` (m, n) at ``x``.
+def power_table(x, pw):
+    """pw[j, e] = x[j] ** e for e < pw.shape[1]: every power a term needs, computed once
+    per point instead of once per term."""
+    for j in range(x.shape[0]):
+        pw[j, 0] = 1.0
+        for e in range(1, pw.shape[1]):
+            pw[j, e] = pw[j, e - 1] * x[j]
+
+
+@njit(cache=True)
+def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
+    """Values into ``f`` (m,) and the Jacobian into ``jac`` (m, n) at the point whose
+    :func:`power_table` is ``pw``.
 
     Each term's partial derivatives use prefix/suffix products of its factors, so a zero
     coordinate needs no division. ``prefix`` is scratch of length n + 1.
@@ -47,23 +58,22 @@ def eval_sparse_jacobian(coeffs, exps, offsets, x, f, jac, prefix):
     n = exps.shape[1]
     m = offsets.shape[0] - 1
     for i in range(m):
-        f[i] = 0.0
         for j in range(n):
             jac[i, j] = 0.0
     for i in range(m):
+        fi = 0.0 + 0.0j
         for k in range(offsets[i], offsets[i + 1]):
-            c = coeffs[k]
-            prefix[0] = 1.0
+            prefix[0] = coeffs[k]
             for j in range(n):
-                e = exps[k, j]
-                prefix[j + 1] = prefix[j] * (_power(x[j], e) if e else 1.0)
-            f[i] += c * prefix[n]
+                prefix[j + 1] = prefix[j] * pw[j, exps[k, j]]
+            fi += prefix[n]
             suffix = 1.0 + 0.0j
             for j in range(n - 1, -1, -1):
                 e = exps[k, j]
                 if e:
-                    jac[i, j] += c * e * prefix[j] * _power(x[j], e - 1) * suffix
-                    suffix *= _power(x[j], e)
+                    jac[i, j] += e * prefix[j] * pw[j, e - 1] * suffix
+                    suffix *= pw[j, e]
+        f[i] = fi
 
 
 @njit(cache=True, parallel=True)
@@ -82,10 +92,13 @@ def jacobian_many(coeffs, exps, offsets, points):
     P, n = points.shape[0], exps.shape[1]
     m = offsets.shape[0] - 1
     out = np.empty((P, m, n), dtype=np.complex128)
+    maxdeg = exps.max() if exps.size else 0
     for p in prange(P):
         f = np.empty(m, dtype=np.complex128)
         prefix = np.empty(n + 1, dtype=np.complex128)
-        eval_sparse_jacobian(coeffs, exps, offsets, points[p], f, out[p], prefix)
+        pw = np.empty((n, maxdeg + 1), dtype=np.complex128)
+        power_table(points[p], pw)
+        eval_sparse_jacobian(coeffs, exps, offsets, pw, f, out[p], prefix)
     return out
 
 

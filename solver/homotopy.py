@@ -28,15 +28,28 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from solver.evaluation import eval_sparse_jacobian
+from solver.evaluation import eval_sparse_jacobian, power_table
 
 START_PRODUCT = 0
 START_SPARSE = 1
 
 
 @njit(cache=True)
+def max_degree(hom) -> int:
+    """Largest exponent or factor count in the homotopy: the size of the power table."""
+    lin, ge, fe = hom[1], hom[4], hom[7]
+    d = lin.shape[1]
+    if ge.size:
+        d = max(d, ge.max())
+    if fe.size:
+        d = max(d, fe.max())
+    return d
+
+
+@njit(cache=True)
 def make_workspace(n_vars: int, max_factors: int):
-    """Scratch buffers of one path (N = n_vars + 1 homogeneous coordinates)."""
+    """Scratch buffers of one path (N = n_vars + 1 homogeneous coordinates);
+    ``max_factors`` bounds both the factors per start equation and the exponents."""
     N = n_vars + 1
     f = np.empty(N, dtype=np.complex128)
     jac = np.empty((N, N), dtype=np.complex128)
@@ -46,18 +59,20 @@ def make_workspace(n_vars: int, max_factors: int):
     prefix = np.empty(max(N, max_factors) + 1, dtype=np.complex128)
     vals = np.empty(max(max_factors, 1), dtype=np.complex128)
     piv = np.empty(N, dtype=np.int64)
-    return f, jac, hs, tf, tjac, prefix, vals, piv
+    pw = np.empty((N, max_factors + 1), dtype=np.complex128)
+    return f, jac, hs, tf, tjac, prefix, vals, piv, pw
 
 
 @njit(cache=True)
 def evaluate_homotopy(X, s, hom, ws):
     """Write H, dH/dX and dH/ds at (X, s) into the workspace ``ws`` (f, jac, hs)."""
     kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch = hom
-    f, jac, hs, tf, tjac, prefix, vals, piv = ws
+    f, jac, hs, tf, tjac, prefix, vals, piv, pw = ws
     N = X.shape[0]
     n = N - 1
     one_minus_s = 1.0 - s
-    eval_sparse_jacobian(fc, fe, fo, X, tf, tjac, prefix)
+    power_table(X, pw)
+    eval_sparse_jacobian(fc, fe, fo, pw, tf, tjac, prefix)
     for i in range(n):
         f[i] = one_minus_s * tf[i]
         hs[i] = -tf[i]
@@ -86,7 +101,7 @@ def evaluate_homotopy(X, s, hom, ws):
                     jac[i, j] += w * lin[i, k, j]
                 suffix *= vals[k]
     else:
-        eval_sparse_jacobian(gc, ge, go, X, tf, tjac, prefix)
+        eval_sparse_jacobian(gc, ge, go, pw, tf, tjac, prefix)
         for i in range(n):
             f[i] += sg * tf[i]
             hs[i] += gamma * tf[i]

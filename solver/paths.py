@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from solver.endgame import FAILED, run_endgame
-from solver.homotopy import make_workspace
+from solver.homotopy import make_workspace, max_degree
 from solver.options import OPT
 from solver.tracker import make_buffers, track_segment
 
@@ -33,10 +33,10 @@ def track_path(x_start, hom, opts, X):
         dot += patch[j] * X[j]
     for j in range(N):
         X[j] /= dot
-    ws = make_workspace(n, lin.shape[1])
+    ws = make_workspace(n, max_degree(hom))
     bufs = make_buffers(N)
     budget = int(opts[_MAX_STEPS])
-    code, steps, rc = track_segment(X, 1.0 + 0.0j, opts[_EG_START] + 0.0j, hom, ws, bufs, opts, opts[_INITIAL_STEP], opts[_MAX_STEP], budget)
+    code, steps, rc, h = track_segment(X, 1.0 + 0.0j, opts[_EG_START] + 0.0j, hom, ws, bufs, opts, opts[_INITIAL_STEP], opts[_MAX_STEP], budget)
     if code != 0:
         return FAILED, code, 0, steps
     status, reason, winding, st = run_endgame(X, hom, ws, bufs, opts, budget - steps)

@@ -97,8 +97,10 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
     """Track X from parameter ``s_a`` to ``s_b`` in place, with first step ``h0`` and
     steps at most ``hmax`` (fractions of the segment) and at most ``budget`` steps.
 
-    Returns ``(code, steps, pivot_ratio)``: ``code`` is ``SEGMENT_OK`` or a
-    :class:`~solver.result.FailureReason` value; on failure X is the last accepted point.
+    Returns ``(code, steps, pivot_ratio, next_step)``: ``code`` is ``SEGMENT_OK`` or a
+    :class:`~solver.result.FailureReason` value (on failure X is the last accepted point);
+    ``next_step`` is the step the control would take next, to start a following segment
+    of similar scale with.
     """
     k1, k2, k3, k4, Xp, dx = bufs
     N = X.shape[0]
@@ -110,10 +112,12 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
     h = min(h0, hmax)
     steps = 0
     rc = 1.0
+    h_next = h
     while tau < 1.0:
         if steps >= budget:
-            return TOO_MANY_STEPS, steps, rc
+            return TOO_MANY_STEPS, steps, rc, h
         steps += 1
+        h_next = h
         h = min(h, 1.0 - tau)
         s = s_a + tau * ds
         ok = velocity(X, s, ds, hom, ws, k1) > 0.0
@@ -144,8 +148,9 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
             err = first / max_abs(X)
             grow = 3.0 if err * 243.0 <= target else 0.9 * (target / err) ** 0.2
             h = min(max(grow, 0.5) * h, hmax)
+            h_next = max(h, h_next) if tau >= 1.0 else h
         else:
             h *= 0.5
             if h < hmin:
-                return STEP_SIZE_TOO_SMALL, steps, rc
-    return SEGMENT_OK, steps, rc
+                return STEP_SIZE_TOO_SMALL, steps, rc, h
+    return SEGMENT_OK, steps, rc, h_next
