@@ -55,7 +55,7 @@ _DIRECT_TRIES = 3
 #: successive valuations within this relative spread have settled
 _SETTLED = 0.1
 #: with a settled positive valuation, |x0| / max|X| below this is at infinity
-_LOOSE_INFINITY = 0.1
+_LOOSE_INFINITY = 0.3
 
 
 @njit(cache=True)
