@@ -12,14 +12,22 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 COPY docker/ /tmp/docker/
 COPY pyproject.toml README.m[d] /src/
-COPY solver /src/solver
-COPY api /src/api
+# dependencies first, from pyproject.toml alone: this layer is reused while only the
+# sources change
 RUN [ -f /src/README.md ] || echo '# lps-init' > /src/README.md; \
-    python3 -m venv /opt/venv \
+    mkdir -p /src/solver /src/api && touch /src/solver/__init__.py /src/api/__init__.py \
+ && python3 -m venv /opt/venv \
  && if [ -f /tmp/docker/certs/pip-ca.crt ]; then export PIP_CERT=/tmp/docker/certs/pip-ca.crt; fi \
  && if [ -d /tmp/docker/wheels ]; then export PIP_FIND_LINKS=/tmp/docker/wheels; fi \
  && /opt/venv/bin/pip install -q "/src[service]" \
- && /opt/venv/bin/pip uninstall -y -q pip
+ && rm -rf /src/solver /src/api /src/build /src/*.egg-info
+COPY solver /src/solver
+COPY api /src/api
+RUN if [ -f /tmp/docker/certs/pip-ca.crt ]; then export PIP_CERT=/tmp/docker/certs/pip-ca.crt; fi \
+ && if [ -d /tmp/docker/wheels ]; then export PIP_FIND_LINKS=/tmp/docker/wheels; fi \
+ && /opt/venv/bin/pip install -q --no-deps /src \
+ && /opt/venv/bin/pip uninstall -y -q pip \
+ && rm -rf /src/build
 
 FROM debian:bookworm-slim
 ENV DEBIAN_FRONTEND=noninteractive

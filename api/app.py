@@ -155,6 +155,7 @@ def _prometheus(m: Metrics, store: JobStore, runner: Runner | None, workers: int
         "# TYPE lps_workers gauge",
         f'lps_workers{{state="configured"}} {workers}',
         f'lps_workers{{state="alive"}} {runner.alive() if runner else 0}',
+        f'lps_workers{{state="ready"}} {runner.ready() if runner else 0}',
         f'lps_workers{{state="busy"}} {runner.busy() if runner else 0}',
         "# HELP lps_worker_replacements_total Worker processes replaced (crash, cancel, timeout).",
         "# TYPE lps_worker_replacements_total counter",
@@ -598,7 +599,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "backends": state.get("backends", {}),
             "features": state.get("features", {}),
             "workers": {"configured": settings.workers, "alive": runner.alive() if runner else 0,
-                        "busy": runner.busy() if runner else 0},
+                        "ready": runner.ready() if runner else 0, "busy": runner.busy() if runner else 0},
             "auth": settings.auth_enabled,
             "limits": settings.limits(),
         }

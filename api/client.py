@@ -304,8 +304,9 @@ class Client:
 
         The spec is built from the model (widths, biases and the activation module after
         each Linear) and the data sample; ``options`` go into the spec (``weight_decay``,
-        ``surrogate``, ``candidates``, ``seed``, ``max_paths``). Integer class labels ``y``
-        are one-hot encoded.
+        ``surrogate`` or the in-process keywords ``degree`` and ``interval``,
+        ``candidates``, ``seed``, ``max_paths``). Integer class labels ``y`` are one-hot
+        encoded.
 
         Returns
         -------
@@ -415,6 +416,14 @@ def spec_from_model(model: Any, x: Any, y: Any = None, mode: str = "auto", **opt
         if ya.ndim == 1:
             ya = ya[:, None]
         spec["data"]["y"] = ya.tolist()
+    # the in-process init_'s keywords, spelled as the spec spells them
+    surrogate = dict(options.pop("surrogate", None) or {})
+    if "degree" in options:
+        surrogate["degree"] = int(options.pop("degree"))
+    if "interval" in options:
+        surrogate["interval"] = [float(v) for v in options.pop("interval")]
+    if surrogate:
+        spec["surrogate"] = surrogate
     spec.update(options)
     return spec
 
@@ -438,7 +447,7 @@ def _local_init() -> Any:
     """The in-process ``init_`` of the solver package (the embedded default)."""
     import importlib
 
-    for mod in ("solver.torch_init", "solver.torch_api", "solver.pytorch", "solver.init", "solver.torch"):
+    for mod in ("solver.torch_init",):
         try:
             fn = getattr(importlib.import_module(mod), "init_", None)
         except ImportError:
@@ -464,4 +473,6 @@ def init_(model: Any, x: Any, y: Any = None, mode: str = "auto", url: str | None
         raise RuntimeError("no service URL given (url= or LPS_URL) and the in-process init_ "
                            "is not available in this installation")
     report = local(model, x, y, mode=mode, **options)
-    return report if isinstance(report, dict) else getattr(report, "__dict__", {"report": report})
+    if hasattr(report, "to_json"):
+        report = report.to_json()
+    return report if isinstance(report, dict) else {"report": report}

@@ -51,7 +51,7 @@ class PathLimit(ValueError):
 
     def body(self) -> dict:
         return {
-            "reason": str(self),
+            "reason": self.args[0] if self.args else str(self),
             "limit": "max_paths",
             "paths": self.count,
             "max_paths": self.max_paths,
@@ -110,23 +110,32 @@ def network_dims(spec: Any) -> dict[str, int]:
 
 
 def _exact_path_count(spec: Any) -> tuple[int, str, dict] | None:
-    """Start-system path count of exact mode, where the critical-point module offers one."""
+    """Start-system path count of exact mode (the linear-product count), where the
+    init-modes module offers one.
+
+    Raises
+    ------
+    PathLimit
+        For networks too large to count (the engine's own ``EXACT_MAX_PARAMETERS``).
+    """
     try:
-        cp = importlib.import_module("solver.critical_points")
+        im = importlib.import_module("solver.init_modes")
     except ImportError:
         return None
-    for name in ("count_paths", "path_count", "start_paths"):
-        fn = getattr(cp, name, None)
-        if fn is None:
-            continue
-        out = fn(spec)
-        if isinstance(out, dict):
-            count = out.get("paths", out.get("count", out.get("linear_product")))
-            return int(count), str(out.get("start", "linear-product")), out
-        if isinstance(out, tuple):
-            return int(out[0]), str(out[1]) if len(out) > 1 else "linear-product", {}
-        return int(out), "linear-product", {}
-    return None
+    counter = getattr(im, "exact_path_count", None)
+    if counter is None:
+        return None
+    n_params = int(spec.n_parameters)
+    most = int(getattr(im, "EXACT_MAX_PARAMETERS", 12))
+    if n_params > most:
+        # counting is itself exponential in the parameters; 1-4-1 (13) already has ~121 million
+        exc = PathLimit(0, int(spec.max_paths), "linear-product", {"parameters": n_params})
+        exc.args = (f"exact mode: the network has {n_params} parameters, more than {most}; its start system's "
+                    f"path count is far beyond max_paths={spec.max_paths} (1-4-1 with 13 parameters has about "
+                    "121 million paths)",)
+        exc.count = None  # type: ignore[assignment]
+        raise exc
+    return int(counter(spec)), "linear-product", {"parameters": n_params}
 
 
 def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
@@ -201,23 +210,40 @@ def _to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _normalise_network_result(out: Any) -> dict:
+def _normalise_network_result(out: Any, spec: Any) -> dict:
     """Whatever the runner returned, as the service's result: mode, reason, counts,
-    critical points (exact mode) and ``candidates[k].weights`` as nested lists."""
+    critical points (exact mode) and ``candidates[k].weights`` (tensor name -> nested
+    lists) for every candidate."""
     if hasattr(out, "to_json"):
         out = out.to_json()
     out = dict(out)
-    if "candidates" not in out and "weights" in out:
-        out["candidates"] = [{"weights": out.pop("weights")}]
+    best = out.pop("weights", None)
+    shapes = spec.parameter_shapes()
     cands = []
     for k, c in enumerate(out.get("candidates") or []):
-        c = dict(c) if isinstance(c, dict) else {"weights": c}
-        if "weights" not in c and "state_dict" in c:
-            c["weights"] = c.pop("state_dict")
+        c = dict(c) if isinstance(c, dict) else {"params": c}
+        if "weights" not in c:
+            theta = c.get("params", c.get("theta"))
+            if theta is not None:
+                c["weights"] = _unflatten(np.asarray(theta, dtype=np.float64), shapes)
         c.setdefault("index", k)
         cands.append(c)
+    if not cands and best is not None:
+        cands = [{"index": 0, "weights": best}]
     out["candidates"] = cands
     return _to_jsonable(out)
+
+
+def _unflatten(theta: np.ndarray, shapes: list[tuple[str, tuple[int, ...]]]) -> dict:
+    """A flat parameter vector (state_dict order) as named nested lists."""
+    out, k = {}, 0
+    for name, shape in shapes:
+        size = int(np.prod(shape))
+        out[name] = theta[k:k + size].reshape(shape).tolist()
+        k += size
+    if k != theta.size:
+        raise ValueError(f"a candidate has {theta.size} parameters, the network {k}")
+    return out
 
 
 def _run_start_mode(spec: Any, progress: Progress) -> dict:
@@ -263,7 +289,7 @@ def run_network(request: dict, progress: Progress) -> dict:
         out = _run_start_mode(spec, progress)
     else:
         raise EngineUnavailable(f"mode {spec.mode!r} is not available in this build yet (only 'start' is)")
-    result = _normalise_network_result(out)
+    result = _normalise_network_result(out, spec)
     result.setdefault("spec_hash", spec.canonical_hash())
     return result
 
@@ -272,13 +298,20 @@ def _call_with_progress(fn: Callable, spec: Any, progress: Progress) -> Any:
     """Call a solver function with a ``progress(done, total)`` callback if it takes one."""
     import inspect
 
-    unit = {"exact": "paths"}.get(getattr(spec, "mode", ""), "layers")
+    mode = getattr(spec, "mode", "")
+    n_layers = len(spec.layers)
+
+    def report(done: int, total: int) -> None:
+        # exact mode counts paths; start and layerwise count layers; auto is one of them
+        unit = "paths" if mode == "exact" or (mode == "auto" and total != n_layers) else "layers"
+        progress(done, total, unit)
+
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         params = {}
     if "progress" in params:
-        return fn(spec, progress=lambda done, total: progress(done, total, unit))
+        return fn(spec, progress=report)
     return fn(spec)
 
 
@@ -293,7 +326,7 @@ def weights_bytes(result: dict, candidate: int, dtype: str = "float32") -> bytes
     IndexError
         No such candidate.
     """
-    cands = result.get("candidates") or []
+    cands = [c for c in (result.get("candidates") or []) if isinstance(c, dict) and "weights" in c]
     if not 0 <= candidate < len(cands):
         raise IndexError(f"candidate {candidate} does not exist: this result has {len(cands)} candidate(s)"
                          + (f" (0..{len(cands) - 1})" if cands else ""))

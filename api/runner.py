@@ -251,6 +251,10 @@ class Runner:
     def alive(self) -> int:
         return sum(1 for w in self.workers if w.process.is_alive())
 
+    def ready(self) -> int:
+        """Workers that finished their warm-up and take jobs."""
+        return sum(1 for w in self.workers if w.ready and w.process.is_alive())
+
     def busy(self) -> int:
         return sum(1 for w in self.workers if w.job_id is not None)
 

@@ -53,8 +53,10 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 60.0, wait_workers: bool = True) -> "ServiceProcess":
-        """Start and wait until ``/health`` answers (and, by default, the workers are up)."""
+    def start(self, timeout: float = 300.0, wait_workers: bool = True) -> "ServiceProcess":
+        """Start and wait until ``/health`` answers (and, by default, every worker has
+        loaded the engine: the first start after a change of the engine's sources compiles
+        the Numba kernels, which takes a while on a busy machine)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update({"LPS_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"})
@@ -74,7 +76,7 @@ class ServiceProcess:
                 raise RuntimeError(f"the service exited with code {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 r = httpx.get(self.url + "/health", timeout=2)
-                if r.status_code == 200 and (not wait_workers or r.json()["workers"]["alive"] >= self.workers):
+                if r.status_code == 200 and (not wait_workers or r.json()["workers"]["ready"] >= self.workers):
                     return self
             except httpx.TransportError:
                 pass

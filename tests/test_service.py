@@ -85,7 +85,7 @@ def client(service):
         yield c
 
 
-def _wait_status(c: Client, job_id: str, statuses: tuple, timeout: float = 60) -> dict:
+def _wait_status(c: Client, job_id: str, statuses: tuple, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = c.job(job_id)
@@ -187,15 +187,11 @@ def test_spec_solve_weights_and_cache(client):
         np.testing.assert_array_equal(arr, np.asarray(inline[name]))
 
     # the in-process solver gives the same weights for the same spec
-    from solver.spec import NetworkSpec
-    from solver.start_init import start_init
+    from solver.init_modes import run_spec
 
-    spec = NetworkSpec.model_validate(SPEC_121)
-    local = start_init([l.model_dump() for l in spec.layers], spec.data.x_array(), spec.data.y_array(),
-                       degree=spec.surrogate.degree, interval=tuple(spec.surrogate.interval),
-                       weight_decay=spec.weight_decay, seed=spec.seed).state_dict()
+    local = run_spec(SPEC_121)["weights"]
     for name, arr in local.items():
-        np.testing.assert_allclose(t64[name], arr, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(t64[name], np.asarray(arr), rtol=1e-12, atol=1e-12)
 
     with pytest.raises(NotFound) as e:
         client.weights(first["id"], candidate=len(res["candidates"]))
@@ -211,6 +207,20 @@ def test_exact_mode_spec_when_available(client, service):
     job = client.solve(spec, progress=False)
     assert job["result"]["mode"] == "exact"
     assert job["result"]["candidates"]
+
+
+def test_layerwise_spec_progress_in_layers_matches_in_process(client):
+    spec = {**SPEC_121, "mode": "layerwise", "seed": 4}
+    job = client.solve(spec, progress=False, timeout=120)
+    res = job["result"]
+    assert res["mode"] == "layerwise" and len(res["candidates"]) == 1
+    assert job["progress"] == {"done": 2, "total": 2, "unit": "layers"}
+    from solver.init_modes import run_spec
+
+    local = run_spec(spec)
+    assert local["mode"] == "layerwise"
+    for name, arr in local["weights"].items():
+        np.testing.assert_allclose(res["candidates"][0]["weights"][name], arr, rtol=1e-9, atol=1e-12)
 
 
 def test_weights_of_a_system_job_is_a_conflict(client):
@@ -329,6 +339,24 @@ def test_spec_limits_are_422_with_the_limit(service, change, limit, value):
     assert body["max"] == LIMITS["LPS_" + limit.upper()]
 
 
+def test_exact_mode_path_limit_is_422_with_the_count(service):
+    # 1-3-1 has 10 parameters and a linear-product start system of 1,129,797 paths
+    spec = {**SPEC_121, "mode": "exact", "layers": [{"in_features": 1, "out_features": 3}, {"in_features": 3, "out_features": 1}]}
+    r = _post(service, "/solve", json=spec)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["limit"] == "max_paths" and body["paths"] == 1_129_797 and body["max_paths"] == 5000
+    assert "start" in body["suggestion"]
+    from solver.init_modes import exact_path_count
+    from solver.spec import NetworkSpec
+
+    assert exact_path_count(NetworkSpec.model_validate(spec)) == 1_129_797
+    # 1-4-1 (13 parameters) is refused without counting
+    spec["layers"] = [{"in_features": 1, "out_features": 4}, {"in_features": 4, "out_features": 1}]
+    r = _post(service, "/solve", json=spec)
+    assert r.status_code == 422 and r.json()["limit"] == "max_paths" and "13 parameters" in r.json()["reason"]
+
+
 def test_system_path_and_variable_limits_are_422_with_counts(service):
     # x_i^3 = 1 for 8 unknowns: 3^8 = 6561 paths (total degree = linear product), > 5000
     text = "8\n" + "".join(f"x{i}^3 - 1;\n" for i in range(8))
@@ -387,6 +415,20 @@ def test_client_init_loads_the_served_weights_into_a_torch_model(client):
     assert torch.equal(model[2].bias.data, served["1.bias"])
     with pytest.raises(ValueError, match="Conv1d"):
         client.init_(torch.nn.Sequential(torch.nn.Conv1d(1, 1, 1)), x, y)
+
+
+def test_init_without_url_falls_back_to_the_in_process_solver(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from api.client import init_
+
+    monkeypatch.delenv("LPS_URL", raising=False)
+    model = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    before = model[0].weight.detach().clone()
+    x = torch.tensor(SPEC_121["data"]["x"])
+    y = torch.tensor(SPEC_121["data"]["y"])
+    report = init_(model, x, y, mode="start", seed=3)
+    assert report["mode"] == "start" and "job_id" not in report
+    assert not torch.equal(before, model[0].weight.detach())
 
 
 def test_client_without_server_raises_after_retries():
