@@ -52,6 +52,7 @@ from solver.init_common import (
     distinct_gaps,
     layer_stats,
     ridge_fit,
+    single_thread_blas,
     surrogate_for,
 )
 
@@ -89,20 +90,23 @@ def solve_anchors(h: np.ndarray, rows: np.ndarray, targets: np.ndarray, bias: bo
 
     Notes
     -----
-    With ``A`` the (k, n + 1) anchor matrix, the minimum-norm solution is
-    ``A^T (A A^T)^{-1} t``. The Gram matrix is regularised by ``1e-10`` of its trace:
-    duplicated anchors (ties from the layer below) would make it singular, and then the
-    least-squares compromise between their conditions is what we want.
+    The minimum-norm solution ``A^+ t = A^T (A A^T)^+ t`` of each neuron's anchor matrix
+    ``A`` (k, n + 1), through the eigendecomposition of the small k x k Gram matrix (a
+    batched SVD of ``A`` is 20x slower for k << n). Eigenvalues below ``1e-14`` of the
+    largest are cut: duplicated anchors (ties from the layer below) make ``A`` rank
+    deficient, and then the least-squares compromise between their conditions is what
+    we want.
     """
     a = h[rows]  # (out, k, n)
     if bias:
         a = np.concatenate([a, np.ones(a.shape[:2] + (1,))], axis=2)
-    gram = a @ a.transpose(0, 2, 1)
-    k = gram.shape[1]
-    tr = np.trace(gram, axis1=1, axis2=2)[:, None, None]
-    gram = gram + (1e-10 * tr / k + 1e-300) * np.eye(k)[None]
-    alpha = np.linalg.solve(gram, targets[:, :, None])
-    sol = (a.transpose(0, 2, 1) @ alpha)[:, :, 0]
+    at = a.transpose(0, 2, 1)
+    with single_thread_blas():  # one BLAS call per small matrix: threads only spin
+        ev, U = np.linalg.eigh(a @ at)
+        keep = ev > 1e-14 * np.maximum(ev[:, -1:], np.finfo(float).tiny)
+        inv = np.where(keep, 1.0 / np.where(keep, ev, 1.0), 0.0)
+        Ut = U.transpose(0, 2, 1)
+        sol = (at @ (U @ (inv[:, :, None] * (Ut @ targets[:, :, None]))))[:, :, 0]
     if bias:
         return sol[:, :-1], sol[:, -1]
     return sol, np.zeros(sol.shape[0])

@@ -1,0 +1,170 @@
+"""Mode ``start``: start solutions, split thresholds, spread, reproducibility, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solver.init_common import InitError, LayerDef, legendre_fit, surrogate_for
+from solver.start_init import place_thresholds, solve_anchors, start_init, start_layer
+
+
+def _deep_narrow(width: int, depth: int, n_in: int = 1) -> list[LayerDef]:
+    return [LayerDef(n_in, width)] + [LayerDef(width, width) for _ in range(depth - 2)] + [LayerDef(width, 1, "identity")]
+
+
+def _forward_preacts(layers, x):
+    """Independent forward pass: list of pre-activation arrays per layer."""
+    h, out = x, []
+    for l in layers:
+        z = h @ l.weight.T + (l.bias if l.bias is not None else 0.0)
+        out.append(z)
+        h = np.maximum(z, 0.0)
+    return out
+
+
+def test_surrogate_closed_form_and_reference():
+    # DESIGN.md: ReLU on [-1, 1], degree 2 is 3/32 + x/2 + 15x^2/32
+    np.testing.assert_allclose(legendre_fit("relu", 2, (-1.0, 1.0)), [3 / 32, 1 / 2, 15 / 32], atol=1e-12)
+    s = surrogate_for("relu", 2, (-1.0, 1.0))
+    # roots of 15x^2 + 16x + 3 = 0
+    np.testing.assert_allclose(s.roots, np.sort(np.roots([15, 16, 3]).real), atol=1e-12)
+    np.testing.assert_allclose(s.derivative_roots, [-16 / 30], atol=1e-12)
+    from solver.surrogate import fit_surrogate
+
+    for act in ("tanh", "gelu", "leaky_relu"):
+        ref = fit_surrogate(act, 4, (-2.0, 3.0)).coefficients
+        np.testing.assert_allclose(legendre_fit(act, 4, (-2.0, 3.0)), ref, atol=1e-9)
+
+
+def test_anchor_solve_is_minimum_norm_solution():
+    rng = np.random.default_rng(1)
+    h = rng.normal(size=(10, 50))  # in_features > sample size
+    rows = np.tile(np.arange(10), (3, 1))
+    t = rng.normal(size=(3, 10))
+    w, b = solve_anchors(h, rows, t, bias=True)
+    A = np.hstack([h, np.ones((10, 1))])
+    for i in range(3):
+        np.testing.assert_allclose(A @ np.r_[w[i], b[i]], t[i], atol=1e-7)
+        ref = np.linalg.pinv(A) @ t[i]  # independent minimum-norm solution
+        np.testing.assert_allclose(np.r_[w[i], b[i]], ref, atol=1e-7)
+
+
+def test_square_start_system_solution_interpolates_roots():
+    rng = np.random.default_rng(2)
+    h = rng.normal(size=(40, 3))
+    rows = np.array([[0, 5, 9, 20]])
+    sur = surrogate_for("relu", 2, (-1.0, 1.0))
+    t = sur.roots[[0, 1, 1, 0]][None, :]
+    w, b = solve_anchors(h, rows, t)
+    np.testing.assert_allclose(h[rows[0]] @ w[0] + b[0], t[0], atol=1e-8)
+    # each anchor's pre-activation is a root of the surrogate
+    np.testing.assert_allclose(sur(h[rows[0]] @ w[0] + b[0]), 0.0, atol=1e-8)
+
+
+def test_thresholds_split_tied_projections():
+    # most values tied at the top: anchoring at a random point would often leave the
+    # neuron inactive everywhere (DESIGN.md); gaps between distinct values never do
+    rng = np.random.default_rng(3)
+    s = np.concatenate([np.full(200, 5.0), rng.uniform(0, 1, 20), np.full(30, 5.0 + 1e-13)])[:, None]
+    s = np.repeat(s, 50, axis=1) * np.linspace(0.5, 2, 50)
+    theta, scale, moved = place_thresholds(s, rng, 2.0)
+    z = (s - theta) * scale
+    assert moved.all()
+    assert ((z > 0).any(axis=0) & (z <= 0).any(axis=0)).all()
+    np.testing.assert_allclose(z.max(axis=0) - z.min(axis=0), 2.0, rtol=1e-9)
+
+
+@pytest.mark.parametrize("width", [2, 3, 4])
+def test_every_neuron_split_in_deep_narrow_net(width):
+    x = np.linspace(-1, 1, 256)[:, None]
+    for seed in range(5):
+        layers = _deep_narrow(width, 10)
+        res = start_init(layers, x, np.abs(x), seed=seed)
+        zs = _forward_preacts(res.layers, x)
+        for k, z in enumerate(zs[:-1]):
+            active = z > 0
+            assert active.any(axis=0).all(), f"seed {seed} layer {k}: a neuron is inactive on all data"
+            assert (~active).any(axis=0).all(), f"seed {seed} layer {k}: a neuron is active on all data"
+        # the last hidden layer still separates many inputs (no collapse of the features)
+        h = np.maximum(zs[-2], 0)
+        assert np.unique(np.round(h, 9), axis=0).shape[0] >= 20
+
+
+def test_preactivation_spread_matches_interval_width():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 20))
+    res = start_init([LayerDef(20, 30), LayerDef(30, 30), LayerDef(30, 2, "identity")], x, None, interval=(-1.5, 1.5), seed=1)
+    zs = _forward_preacts(res.layers, x)
+    for z in zs[:2]:
+        np.testing.assert_allclose(z.max(axis=0) - z.min(axis=0), 3.0, rtol=1e-8)
+
+
+def test_output_layer_is_ridge_fit_with_targets():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, size=(200, 2))
+    y = np.sin(3 * x[:, :1]) + x[:, 1:] ** 2
+    lam = 0.01
+    res = start_init([LayerDef(2, 16), LayerDef(16, 1, "identity")], x, y, weight_decay=lam, seed=0)
+    h = np.maximum(x @ res.layers[0].weight.T + res.layers[0].bias, 0)
+    W, b = res.layers[1].weight, res.layers[1].bias
+    # stationarity of 1/(2N)||hW^T + b - y||^2 + lam/2 ||W||^2 (autograd-free closed form)
+    r = h @ W.T + b - y
+    np.testing.assert_allclose(r.T @ h / len(x) + lam * W, 0, atol=1e-9)
+    np.testing.assert_allclose(r.mean(axis=0), 0, atol=1e-9)
+    assert np.mean(r**2) < 0.5 * y.var()
+
+
+def test_reproducible_and_seed_dependent():
+    x = np.random.default_rng(6).normal(size=(100, 5))
+    layers = [LayerDef(5, 8), LayerDef(8, 3, "identity")]
+    a = start_init(layers, x, seed=3).state_dict()
+    b = start_init(layers, x, seed=3).state_dict()
+    c = start_init(layers, x, seed=4).state_dict()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert any(not np.allclose(a[k], c[k]) for k in a)
+
+
+def test_no_bias_layers_still_split():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(200, 4))
+    layers = [LayerDef(4, 6, bias=False), LayerDef(6, 6, bias=False), LayerDef(6, 1, "identity", bias=False)]
+    res = start_init(layers, x, seed=0)
+    assert res.layers[0].bias is None
+    zs = _forward_preacts(res.layers, x)
+    for z in zs[:2]:
+        assert ((z > 0).any(axis=0) & (z <= 0).any(axis=0)).all()
+
+
+def test_bad_input_messages():
+    x = np.zeros((10, 3))
+    with pytest.raises(InitError, match="3 features but the first layer expects 2"):
+        start_init([LayerDef(2, 4), LayerDef(4, 1, "identity")], x)
+    with pytest.raises(InitError, match="does not match"):
+        start_init([LayerDef(3, 4), LayerDef(5, 1, "identity")], x)
+    with pytest.raises(InitError, match="NaN"):
+        start_init([LayerDef(3, 4)], np.full((4, 3), np.nan))
+    with pytest.raises(InitError, match="unknown activation"):
+        start_init([LayerDef(3, 4, "softplus")], x)
+
+
+def test_constant_inputs_do_not_crash_and_are_reported():
+    x = np.ones((20, 2))
+    li = start_layer(x, 3, surrogate_for("relu"), np.random.default_rng(0))
+    assert li.info["unsplit"] == 3  # nothing can split identical rows, and it says so
+
+
+def test_run_spec_start_and_auto_reason():
+    from solver.init_modes import run_spec
+
+    x = np.linspace(-1, 1, 9)[:, None]
+    spec = {
+        "layers": [{"in_features": 1, "out_features": 4}, {"in_features": 4, "out_features": 1}],
+        "data": {"x": x.tolist()},
+        "mode": "auto",
+    }
+    out = run_spec(spec)
+    assert out["mode"] == "start" and "no targets" in out["reason"]
+    assert set(out["weights"]) == {"0.weight", "0.bias", "1.weight", "1.bias"}
+    assert np.asarray(out["weights"]["0.weight"]).shape == (4, 1)
