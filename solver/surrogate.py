@@ -87,6 +87,13 @@ class Surrogate:
     negative_slope: float = 0.01
     legendre: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
+    @property
+    def effective_degree(self) -> int:
+        """Degree of ``p`` itself: below :attr:`degree` when the top coefficients vanish
+        (tanh on a symmetric interval at an even degree)."""
+        nz = np.flatnonzero(self.coefficients)
+        return int(nz[-1]) if nz.size else 0
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Evaluate ``p`` (numpy broadcasting; also works on torch tensors and sympy)."""
         out = 0.0 * x
@@ -176,6 +183,9 @@ def fit_surrogate(
     # c_k = (2k+1)/2 int_{-1}^{1} f P_k dt and dx = h dt
     vander = npleg.legvander(tq, degree)  # (Q, d+1): P_k(t_q)
     leg = (2 * np.arange(degree + 1) + 1) / 2.0 * ((wq / h * fq) @ vander)
+    # coefficients at rounding level are zero by symmetry (odd tanh on a symmetric
+    # interval has no even terms): drop them so the system keeps its true degree
+    leg[np.abs(leg) <= 1e-13 * np.abs(leg).max()] = 0.0
     # Legendre series in t -> power series in t -> power series in x (t = (x - m) / h)
     in_t = npleg.leg2poly(leg)
     coeffs = np.zeros(1)
