@@ -294,6 +294,7 @@ def layerwise_layer(
     max_paths: int = 100_000,
     solver: Callable[..., list[dict]] | None = None,
     batch: int | None = 8,
+    window: bool = True,
 ) -> LayerInit:
     """Weights of one hidden layer, neuron by neuron from exact small problems.
 
@@ -324,6 +325,9 @@ def layerwise_layer(
         Replaces :func:`solve_systems` (same signature).
     batch : int or None
         Neurons per solver call (see above).
+    window : bool
+        Fit each neuron on a random window of its projection (centre at a random sample
+        point, half width 0.3 to 1 of the range) rather than on all of it.
 
     Returns
     -------
@@ -356,6 +360,18 @@ def layerwise_layer(
         problems: list[NeuronProblem] = []
         for _ in members:
             v, u, centre, spread = _projection(h, rng, q)
+            mask = np.ones(N, dtype=bool)
+            if window:
+                # a random window of the projection: the neuron fits the residual there, so
+                # its kink lands inside the data at a place of its own (with the whole
+                # range every neuron of a 1-D layer finds the same few minima)
+                c = u[rng.integers(N)]
+                half = rng.uniform(0.3, 1.0)
+                m = (np.abs(u - c) <= half).all(axis=1)
+                if np.unique(u[m], axis=0).shape[0] >= q + 4:
+                    mask = m
+                    centre, spread = centre + c * spread, spread * half
+                    u = (u - c) / half
             # with several outputs each neuron fits the residual along a random mix of
             # the target directions, so neurons specialise
             if resid.shape[1] == 1:
@@ -364,7 +380,7 @@ def layerwise_layer(
                 od = rng.standard_normal(resid.shape[1])
                 od /= np.linalg.norm(od)
             t = resid @ od / scale0
-            system = neuron_system(u, t, surrogate.coefficients, weight_decay, bias)
+            system = neuron_system(u[mask], t[mask], surrogate.coefficients, weight_decay, bias)
             problems.append(NeuronProblem(system, u, v, centre, spread, t, od))
         solved = solve_fn([p.system for p in problems], seed=seed + first, max_paths=max_paths)
         n_systems += len(problems)
@@ -392,9 +408,14 @@ def layerwise_layer(
                 lower, _ = distinct_gaps(z)
                 if not ((z > 0).any() and (z <= 0).any()) or lower.size == 0:
                     continue  # active everywhere or nowhere: not a useful ReLU
-                loss = neuron_loss(x, prob.u, t, lambda s: activate(s, activation, negative_slope), weight_decay, bias)
+                # judge the minimum as the real network will use it: the real activation
+                # with its best output weight (the output layer is refitted anyway)
+                g = activate(z, activation, negative_slope)
+                g = g - g.mean()  # the output bias absorbs the mean
+                a_real = float(np.mean(g * t) / (np.mean(g * g) + weight_decay))
+                loss = float(0.5 * np.mean((a_real * g - t) ** 2))
                 if loss < best_loss:
-                    best, best_loss = x, loss
+                    best, best_loss = np.r_[a_real, x[1:]], loss
             if best is None:
                 fallbacks += 1
                 fallback_idx.append(i)
@@ -407,7 +428,8 @@ def layerwise_layer(
             bh = b - float(np.dot(w, prob.centre / prob.spread))
             z = h @ wh + bh
             # the residual loses what the neuron explains with its real activation
-            resid = resid - np.outer(a * scale0 * activate(z, activation, negative_slope), prob.out_dir)
+            g = activate(z, activation, negative_slope)
+            resid = resid - np.outer(a * scale0 * (g - g.mean()), prob.out_dir)
             # keep the fitted threshold and scale the spread as start mode does (features
             # of order one for the next layer); a positive factor keeps the active set
             span = z.max() - z.min()
