@@ -10,6 +10,7 @@ is what the Docker build does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -43,15 +44,15 @@ class InvalidInput(ValueError):
 class PathLimit(ValueError):
     """The start system has more paths than allowed; the counts say how many."""
 
-    def __init__(self, count: int, max_paths: int, start: str, counts: dict | None = None) -> None:
-        self.count, self.max_paths, self.start, self.counts = int(count), int(max_paths), start, dict(counts or {})
-        super().__init__(
-            f"the {start} start system has {self.count} paths, more than max_paths={self.max_paths}"
-        )
+    def __init__(self, count: int | None, max_paths: int, start: str, counts: dict | None = None,
+                 message: str | None = None) -> None:
+        self.count = None if count is None else int(count)
+        self.max_paths, self.start, self.counts = int(max_paths), start, dict(counts or {})
+        super().__init__(message or f"the {start} start system has {self.count} paths, more than max_paths={self.max_paths}")
 
     def body(self) -> dict:
-        return {
-            "reason": self.args[0] if self.args else str(self),
+        out = {
+            "reason": str(self),
             "limit": "max_paths",
             "paths": self.count,
             "max_paths": self.max_paths,
@@ -59,6 +60,10 @@ class PathLimit(ValueError):
             "root_counts": self.counts,
             "suggestion": "use mode 'start' or 'layerwise' (or 'auto'), or a smaller network",
         }
+        if self.count is None and isinstance(self.counts.get("linear_product"), int):
+            # the count stopped early, once past max_paths: a lower bound
+            out["paths_at_least"] = self.counts["linear_product"]
+        return out
 
 
 def _module(name: str, what: str):
@@ -68,6 +73,7 @@ def _module(name: str, what: str):
         raise EngineUnavailable(f"{what} is not available in this build ({name}: {exc})") from None
 
 
+@functools.lru_cache(maxsize=1)
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -109,33 +115,29 @@ def network_dims(spec: Any) -> dict[str, int]:
     }
 
 
-def _exact_path_count(spec: Any) -> tuple[int, str, dict] | None:
-    """Start-system path count of exact mode (the linear-product count), where the
-    init-modes module offers one.
+def _exact_path_count(spec: Any, max_paths: int) -> tuple[int, str, dict] | None:
+    """Start-system path count of exact mode, by the network module's own bounded check.
 
     Raises
     ------
     PathLimit
-        For networks too large to count (the engine's own ``EXACT_MAX_PARAMETERS``).
+        More paths than ``max_paths`` (or a network too large to count), with the counts.
     """
     try:
-        im = importlib.import_module("solver.init_modes")
+        cp = importlib.import_module("solver.critical_points")
     except ImportError:
         return None
-    counter = getattr(im, "exact_path_count", None)
-    if counter is None:
+    check = getattr(cp, "check_budget", None)
+    if check is None:
         return None
-    n_params = int(spec.n_parameters)
-    most = int(getattr(im, "EXACT_MAX_PARAMETERS", 12))
-    if n_params > most:
-        # counting is itself exponential in the parameters; 1-4-1 (13) already has ~121 million
-        exc = PathLimit(0, int(spec.max_paths), "linear-product", {"parameters": n_params})
-        exc.args = (f"exact mode: the network has {n_params} parameters, more than {most}; its start system's "
-                    f"path count is far beyond max_paths={spec.max_paths} (1-4-1 with 13 parameters has about "
-                    "121 million paths)",)
-        exc.count = None  # type: ignore[assignment]
-        raise exc
-    return int(counter(spec)), "linear-product", {"parameters": n_params}
+    try:
+        _, count = check(spec, max_paths)
+    except getattr(cp, "BudgetExceeded", ()) as exc:
+        counts = dict(getattr(exc, "counts", {}) or {})
+        lp = counts.get("linear_product")
+        raise PathLimit(lp if counts.get("linear_product_status") == "exact" else None, max_paths,
+                        "linear-product", counts, message=str(exc)) from None
+    return int(count), "linear-product", {}
 
 
 def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
@@ -158,7 +160,7 @@ def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
         return len(spec.layers), "layers"
     if mode != "exact":
         return None
-    counted = _exact_path_count(spec)
+    counted = _exact_path_count(spec, max_paths)
     if counted is None:
         return None  # the worker's own check refuses it before any work
     count, start, counts = counted
@@ -284,7 +286,13 @@ def run_network(request: dict, progress: Progress) -> dict:
     spec = model.model_validate(request)
     runner = _spec_runner()
     if runner is not None:
-        out = _call_with_progress(runner, spec, progress)
+        try:
+            out = _call_with_progress(runner, spec, progress)
+        except Exception as exc:
+            if type(exc).__name__ == "BudgetExceeded":  # exact mode's own refusal, before any work
+                counts = dict(getattr(exc, "counts", {}) or {})
+                raise PathLimit(None, spec.max_paths, "linear-product", counts, message=str(exc)) from None
+            raise
     elif spec.mode == "start":
         out = _run_start_mode(spec, progress)
     else:
@@ -313,6 +321,16 @@ def _call_with_progress(fn: Callable, spec: Any, progress: Progress) -> Any:
     if "progress" in params:
         return fn(spec, progress=report)
     return fn(spec)
+
+
+def paths_of(result: dict) -> int | None:
+    """Homotopy paths a result tracked (for the metrics), wherever its kind keeps them."""
+    for source in (result, result.get("counts") or {}, (result.get("exact") or {}).get("solve") or {},
+                   result.get("solve") or {}):
+        v = source.get("paths") if isinstance(source, dict) else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return int(v)
+    return None
 
 
 def weights_bytes(result: dict, candidate: int, dtype: str = "float32") -> bytes:

@@ -88,10 +88,7 @@ def execute(store: JobStore, job_id: str, attempt: int) -> str:
         import json
 
         text = json.dumps(result, separators=(",", ":"), allow_nan=False)
-        paths = result.get("paths")
-        if paths is None:
-            paths = (result.get("counts") or {}).get("paths")
-        ok = store.finish_done(job_id, attempt, text, int(paths) if isinstance(paths, (int, float)) else None)
+        ok = store.finish_done(job_id, attempt, text, engine.paths_of(result))
         return "done" if ok else "stale"
     except StaleAttempt:
         return "stale"

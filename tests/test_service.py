@@ -198,15 +198,27 @@ def test_spec_solve_weights_and_cache(client):
     assert "does not exist" in e.value.reason
 
 
-def test_exact_mode_spec_when_available(client, service):
-    features = httpx.get(service.url + "/health").json()["features"]
-    if not (features["exact_mode"] and features["spec_runner"]):
-        pytest.skip("exact mode (solver.critical_points and the spec runner) is not in this build yet")
+def test_exact_mode_1_1_1_candidates_match_in_process_critical_points(client):
+    # 1-1-1 exact mode: 105 paths; every candidate's weights are its critical point's params
     spec = {**SPEC_121, "layers": [{"in_features": 1, "out_features": 1}, {"in_features": 1, "out_features": 1}],
-            "mode": "exact"}
-    job = client.solve(spec, progress=False)
-    assert job["result"]["mode"] == "exact"
-    assert job["result"]["candidates"]
+            "mode": "exact", "candidates": 2}
+    job = client.solve(spec, progress=False, timeout=240)
+    res = job["result"]
+    assert res["mode"] == "exact"
+    assert job["progress"]["unit"] == "paths" and job["progress"]["done"] == job["progress"]["total"] == 105
+    from solver.critical_points import run_exact
+    from solver.spec import NetworkSpec
+
+    local = run_exact(NetworkSpec.model_validate(spec)).to_json()
+    assert len(res["candidates"]) == len(local["candidates"]) >= 1
+    for ours, theirs in zip(res["candidates"], local["candidates"]):
+        np.testing.assert_allclose(ours["params"], theirs["params"], rtol=1e-8, atol=1e-10)
+        w = ours["weights"]
+        flat = np.concatenate([np.ravel(w["0.weight"]), w["0.bias"], np.ravel(w["1.weight"]), w["1.bias"]])
+        np.testing.assert_array_equal(flat, ours["params"])
+        assert ours["grad_norm"] < 1e-8
+    served = client.weights(job["id"], candidate=1, framework="numpy", dtype="float64")
+    np.testing.assert_array_equal(served["0.weight"], np.asarray(res["candidates"][1]["weights"]["0.weight"]))
 
 
 def test_layerwise_spec_progress_in_layers_matches_in_process(client):
@@ -340,21 +352,23 @@ def test_spec_limits_are_422_with_the_limit(service, change, limit, value):
 
 
 def test_exact_mode_path_limit_is_422_with_the_count(service):
-    # 1-3-1 has 10 parameters and a linear-product start system of 1,129,797 paths
-    spec = {**SPEC_121, "mode": "exact", "layers": [{"in_features": 1, "out_features": 3}, {"in_features": 3, "out_features": 1}]}
-    r = _post(service, "/solve", json=spec)
-    assert r.status_code == 422, r.text
-    body = r.json()
-    assert body["limit"] == "max_paths" and body["paths"] == 1_129_797 and body["max_paths"] == 5000
-    assert "start" in body["suggestion"]
+    # 1-3-1 has 10 parameters and a linear-product start system of 1,129,797 paths; the
+    # network module's bounded count stops once past max_paths and reports a lower bound
     from solver.init_modes import exact_path_count
     from solver.spec import NetworkSpec
 
-    assert exact_path_count(NetworkSpec.model_validate(spec)) == 1_129_797
-    # 1-4-1 (13 parameters) is refused without counting
-    spec["layers"] = [{"in_features": 1, "out_features": 4}, {"in_features": 4, "out_features": 1}]
-    r = _post(service, "/solve", json=spec)
-    assert r.status_code == 422 and r.json()["limit"] == "max_paths" and "13 parameters" in r.json()["reason"]
+    for width in (3, 4):
+        spec = {**SPEC_121, "mode": "exact",
+                "layers": [{"in_features": 1, "out_features": width}, {"in_features": width, "out_features": 1}]}
+        r = _post(service, "/solve", json=spec)
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["error"] == "limit_exceeded" and body["limit"] == "max_paths" and body["max_paths"] == 5000
+        assert "max_paths=5000" in body["reason"] and "start" in body["suggestion"]
+        full = exact_path_count(NetworkSpec.model_validate(spec))
+        assert 5000 < body["paths_at_least"] <= full
+    assert full > exact_path_count(NetworkSpec.model_validate({**spec, "layers": [
+        {"in_features": 1, "out_features": 3}, {"in_features": 3, "out_features": 1}]})) == 1_129_797
 
 
 def test_system_path_and_variable_limits_are_422_with_counts(service):
