@@ -13,6 +13,7 @@ not wait on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import erf, sqrt
 
 import numpy as np
@@ -156,6 +157,7 @@ def legendre_fit(activation: str, degree: int, interval: tuple[float, float], ne
     return out
 
 
+@lru_cache(maxsize=64)
 def surrogate_for(
     activation: str,
     degree: int = 2,
@@ -165,7 +167,9 @@ def surrogate_for(
     """The surrogate of ``activation`` with its real roots (and those of its derivative).
 
     Uses :mod:`solver.surrogate` when it is importable, else :func:`legendre_fit`.
+    Cached: deep networks ask for the same surrogate in every layer.
     """
+    interval = (float(interval[0]), float(interval[1]))
     if activation not in ACTIVATIONS:
         raise InitError(f"unknown activation {activation!r}; choose from {list(ACTIVATIONS)}")
     coef = None
@@ -202,14 +206,20 @@ def single_thread_blas():
     jobs: 256 products of 32 x 785 matrices took 16 s with its default threads and 0.04 s
     with one (measured here, load average 7).
     """
+    global _CONTROLLER
     try:
-        from threadpoolctl import threadpool_limits
+        if _CONTROLLER is None:  # finding the libraries costs ~5 ms: once per process
+            from threadpoolctl import ThreadpoolController
 
-        return threadpool_limits(limits=1, user_api="blas")
+            _CONTROLLER = ThreadpoolController()
+        return _CONTROLLER.limit(limits=1, user_api="blas")
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         import contextlib
 
         return contextlib.nullcontext()
+
+
+_CONTROLLER = None
 
 
 def ridge_fit(h: np.ndarray, y: np.ndarray, weight_decay: float, bias: bool = True) -> tuple[np.ndarray, np.ndarray]:

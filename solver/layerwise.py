@@ -520,7 +520,7 @@ def layerwise_init(
             W, b = ridge_fit(h, ya, weight_decay, layer.bias)
             li = LayerInit(W, b if layer.bias else None, {"method": "ridge"})
         else:
-            sur = surrogate_for(layer.activation, degree, interval, layer.negative_slope)
+            sur = surrogate_for(layer.activation, degree, tuple(interval), layer.negative_slope)
             li = layerwise_layer(
                 h,
                 ya,

@@ -367,7 +367,7 @@ def start_init(
             W, b = ridge_fit(h, ya, weight_decay, layer.bias)
             li = LayerInit(W, b if layer.bias else None, {"method": "ridge"})
         else:
-            sur = surrogate_for(layer.activation, degree, interval, layer.negative_slope)
+            sur = surrogate_for(layer.activation, degree, tuple(interval), layer.negative_slope)
             li = start_layer(h, layer.out_features, sur, rng, layer.bias, max_points, cover=layer.activation == "relu")
             solves += li.info["linear_solves"]
         z = h @ li.weight.T + (li.bias if li.bias is not None else 0.0)

@@ -386,7 +386,7 @@ def init_(
             W, b = ridge_fit(rows, ya, weight_decay, d.bias)
             li = LayerInit(W, b if d.bias else None, {"method": "ridge"})
         else:
-            sur = surrogate_for(d.activation, degree, interval, d.negative_slope)
+            sur = surrogate_for(d.activation, degree, tuple(interval), d.negative_slope)
             if mode == "start" or tgt_fit is None:
                 li = start_layer(rows_fit, d.out_features, sur, rng, d.bias, max_points or DEFAULT_MAX_POINTS, cover=d.activation == "relu")
                 totals["linear_solves"] += li.info["linear_solves"]
