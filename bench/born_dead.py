@@ -7,8 +7,8 @@ images, 64 inputs, one-hot targets), over many seeds: the fraction of networks b
 on every input), for He, Xavier, orthogonal, RAI (bench/init_common_bench.py) and our
 ``start`` and ``layerwise`` modes.
 
-    .venv/bin/python bench/born_dead.py --quick        # 20 seeds, layerwise on 3 seeds (about 5 min)
-    .venv/bin/python bench/born_dead.py                # 200 seeds, layerwise on 20 seeds
+    .venv/bin/python bench/born_dead.py --quick        # 20 seeds, layerwise on 2 seeds
+    .venv/bin/python bench/born_dead.py                # 200 seeds, layerwise on 3 seeds (about 40 min on 2 busy cores)
 
 Writes bench/results/born_dead.json and bench/results/born_dead_{1d,digits}.png and prints
 a markdown table. Layerwise solves one small polynomial system per neuron with the engine,
@@ -61,13 +61,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, default=None, help="seeds for the fast inits (default 200, quick 20)")
-    ap.add_argument("--layerwise-seeds", type=int, default=None, help="default 20, quick 3")
+    ap.add_argument("--layerwise-seeds", type=int, default=None, help="default 3, quick 2")
     ap.add_argument("--depths", default=None, help="comma list (default 5,10,15,20,25,30; quick 5,10,20,30)")
     ap.add_argument("--datasets", default="1d,digits")
     ap.add_argument("--out", default=str(RESULTS / "born_dead.json"))
     args = ap.parse_args(argv)
     seeds = args.seeds or (20 if args.quick else 200)
-    lw_seeds = args.layerwise_seeds if args.layerwise_seeds is not None else (3 if args.quick else 20)
+    lw_seeds = args.layerwise_seeds if args.layerwise_seeds is not None else (2 if args.quick else 3)
     depths = [int(d) for d in (args.depths or ("5,10,20,30" if args.quick else "5,10,15,20,25,30")).split(",")]
     widths = [2, 3, 4]
     methods = list(BASELINES) + ["start", "layerwise"]
