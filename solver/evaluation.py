@@ -9,7 +9,7 @@ points for the Python side (refinement, residuals, tests).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True, inline="always")
@@ -53,7 +53,7 @@ def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
     :func:`power_table` is ``pw``.
 
     Each term's partial derivatives use prefix/suffix products of its factors, so a zero
-    coordinate needs no division. ``prefix`` is scratch of length n + 1.
+    coordinate needs no division. ``prefix`` is scratch of length at least n.
     """
     n = exps.shape[1]
     m = offsets.shape[0] - 1
@@ -63,10 +63,15 @@ def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
     for i in range(m):
         fi = 0.0 + 0.0j
         for k in range(offsets[i], offsets[i + 1]):
-            prefix[0] = coeffs[k]
+            # prefix[j]: the coefficient times the factors before variable j; variables
+            # absent from the term cost a copy, not a multiplication
+            p = coeffs[k]
             for j in range(n):
-                prefix[j + 1] = prefix[j] * pw[j, exps[k, j]]
-            fi += prefix[n]
+                prefix[j] = p
+                e = exps[k, j]
+                if e:
+                    p = p * pw[j, e]
+            fi += p
             suffix = 1.0 + 0.0j
             for j in range(n - 1, -1, -1):
                 e = exps[k, j]
@@ -76,24 +81,24 @@ def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
         f[i] = fi
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def evaluate_many(coeffs, exps, offsets, points):
     """Values at each row of ``points``: shape (P, m)."""
     P = points.shape[0]
     out = np.empty((P, offsets.shape[0] - 1), dtype=np.complex128)
-    for p in prange(P):
+    for p in range(P):
         eval_sparse(coeffs, exps, offsets, points[p], out[p])
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def jacobian_many(coeffs, exps, offsets, points):
     """Jacobians at each row of ``points``: shape (P, m, n)."""
     P, n = points.shape[0], exps.shape[1]
     m = offsets.shape[0] - 1
     out = np.empty((P, m, n), dtype=np.complex128)
     maxdeg = exps.max() if exps.size else 0
-    for p in prange(P):
+    for p in range(P):
         f = np.empty(m, dtype=np.complex128)
         prefix = np.empty(n + 1, dtype=np.complex128)
         pw = np.empty((n, maxdeg + 1), dtype=np.complex128)
@@ -102,13 +107,13 @@ def jacobian_many(coeffs, exps, offsets, points):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def residual_scales_many(coeffs, exps, offsets, points):
     """``sum_k |c_k x^a_k|`` per equation and point: the denominator of relative residuals."""
     P, n = points.shape[0], exps.shape[1]
     m = offsets.shape[0] - 1
     out = np.zeros((P, m))
-    for p in prange(P):
+    for p in range(P):
         for i in range(m):
             acc = 0.0
             for k in range(offsets[i], offsets[i + 1]):

@@ -248,3 +248,101 @@ def solve(
         seconds=seconds,
         failures=failures,
     )
+
+
+def solve_many(
+    systems: Sequence[System],
+    start: str = "auto",
+    seed: int = 0,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    options: TrackerOptions | str | None = None,
+    progress: Progress | None = None,
+) -> list[SolveResult]:
+    """Solve many small systems with the same number of unknowns in one batched Numba
+    call (the layer-wise initialisation solves one such system per neuron).
+
+    Start systems are chosen per system (``"auto"``: total degree or linear product; set
+    structures are derived once per distinct support). ``max_paths`` bounds the paths of
+    the whole batch; each result's ``seconds`` is its share of the batch's time.
+    """
+    from solver.homotopy import START_PRODUCT
+    from solver.paths import track_paths_batched
+
+    systems = list(systems)
+    if not systems:
+        return []
+    if start == "polyhedral":
+        raise InvalidSystem("solve_many takes total-degree or linear-product starts")
+    n = systems[0].n_variables
+    for k, system in enumerate(systems):
+        system.require_square()
+        if system.n_variables != n:
+            raise InvalidSystem(f"system {k} has {system.n_variables} unknowns, system 0 has {n}: solve them apart")
+    if isinstance(options, str) or options is None:
+        options = TrackerOptions.preset(options or "default")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    structures: dict[bytes, tuple[SetStructure, int]] = {}
+    starts, homs = [], []
+    for system in systems:
+        key = b"|".join(p.exponents.tobytes() for p in system.polynomials)
+        if key not in structures:
+            structure, count, _ = best_structure(system)
+            structures[key] = (structure, count)
+        structure, count = structures[key]
+        use_lp = start == "linear-product" or (start == "auto" and count < system.total_degree)
+        chosen = linear_product_start(system, structure, rng, count) if use_lp else total_degree_start(system, rng)
+        chosen.root_counts = {"total_degree": system.total_degree, "linear_product": count, "mixed_volume": None}
+        starts.append(chosen)
+        homs.append(homotopy_data(system, chosen, rng))
+    total = sum(s.count for s in starts)
+    if total > max_paths:
+        raise TooManyPaths(total, max_paths, "batched", {"systems": len(systems)})
+
+    # stack the homotopy data, padding terms and factors to common sizes
+    B, N = len(systems), n + 1
+    D = max(h[1].shape[1] for h in homs)
+    T = max(h[6].shape[0] for h in homs)
+    lin = np.zeros((B, n, D, N), np.complex128)
+    fc = np.zeros((B, T), np.complex128)
+    fe = np.zeros((B, T, N), np.int64)
+    for b, h in enumerate(homs):
+        lin[b, :, : h[1].shape[1]] = h[1]
+        fc[b, : h[6].shape[0]] = h[6]
+        fe[b, : h[7].shape[0]] = h[7]
+    nfac = np.stack([h[2] for h in homs])
+    fo = np.stack([h[8] for h in homs])
+    gamma = np.array([h[9] for h in homs], np.complex128)
+    patch = np.stack([h[10] for h in homs])
+    start_points = [np.concatenate(list(s.solutions())) if s.count else np.zeros((0, n), np.complex128) for s in starts]
+    owner = np.repeat(np.arange(B), [len(x) for x in start_points])
+    all_starts = np.ascontiguousarray(np.concatenate(start_points)) if total else np.zeros((0, n), np.complex128)
+    opts = options.as_array()
+    endpoints, status, reason, winding, steps = track_paths_batched(
+        all_starts, owner, START_PRODUCT, lin, nfac, fc, fe, fo, gamma, patch, opts
+    )
+    if progress is not None:
+        progress(total, total)
+    seconds = (time.perf_counter() - t0) / B
+    results = []
+    bounds = np.concatenate([[0], np.cumsum([len(x) for x in start_points])])
+    for b, system in enumerate(systems):
+        sl = slice(bounds[b], bounds[b + 1])
+        with np.errstate(all="ignore"):
+            affine = endpoints[sl, 1:] / endpoints[sl, :1]
+        sols, st = collect_solutions(system, affine, status[sl])
+        rs = np.where((st == PathStatus.FAILED) & (reason[sl] == FailureReason.NONE), FailureReason.NOT_A_SOLUTION, reason[sl])
+        results.append(
+            SolveResult(
+                variables=system.variables,
+                start_system=starts[b].kind,
+                backend="numba",
+                root_counts=starts[b].root_counts,
+                paths=int(starts[b].count),
+                counts=path_counts(st, sols),
+                solutions=sols,
+                seconds=seconds,
+                failures=[(int(i), FailureReason(int(rs[i])).name.lower()) for i in np.flatnonzero(st == PathStatus.FAILED)],
+            )
+        )
+    return results

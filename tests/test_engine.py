@@ -192,3 +192,24 @@ def test_start_solutions_solve_the_start_system() -> None:
     values = np.prod(np.einsum("ikj,pj->pik", start.lin, X), axis=2)
     assert np.abs(values).max() < 1e-10
     assert len({tuple(np.round(s, 8)) for s in sols}) == count
+
+
+def test_solve_many_matches_solve_one_by_one() -> None:
+    from solver.solve import solve_many
+
+    x, y = sp.symbols("x y")
+    rng = np.random.default_rng(1)
+    systems = [System.from_sympy([x**2 + a * y**2 - 1, x * y - b], [x, y]) for a, b in rng.uniform(0.2, 2, size=(12, 2))]
+    systems.append(System.from_sympy([(x - 1) ** 2 * (y + 2), x * y - 2], [x, y]))  # other supports, a double root
+    batched = solve_many(systems, seed=3)
+    assert len(batched) == len(systems)
+    for system, result in zip(systems, batched):
+        single = solve(system, seed=3)
+        assert len(result.solutions) == len(single.solutions)
+        assert result.counts == single.counts
+        mine = result.values()
+        assert system.relative_residuals(mine).max() < 1e-10
+        for v in single.values():
+            assert np.abs(mine - v).max(axis=1).min() < 1e-7
+    with pytest.raises(InvalidSystem, match="unknowns"):
+        solve_many([systems[0], by_name("noon-3")])
