@@ -168,3 +168,34 @@ def test_run_spec_start_and_auto_reason():
     assert out["mode"] == "start" and "no targets" in out["reason"]
     assert set(out["weights"]) == {"0.weight", "0.bias", "1.weight", "1.bias"}
     assert np.asarray(out["weights"]["0.weight"]).shape == (4, 1)
+
+
+def test_lps_init_cli_start_mode(tmp_path, capsys):
+    import json
+
+    from safetensors.numpy import load_file
+
+    from solver.cli import main
+
+    x = np.linspace(-1, 1, 16)[:, None]
+    spec = {
+        "layers": [{"in_features": 1, "out_features": 5}, {"in_features": 5, "out_features": 5}, {"in_features": 5, "out_features": 1}],
+        "data": {"x": x.tolist(), "y": np.abs(x).tolist()},
+    }
+    sp, w, m = tmp_path / "spec.json", tmp_path / "w.safetensors", tmp_path / "meta.json"
+    sp.write_text(json.dumps(spec))
+    assert main(["init", "--spec", str(sp), "--mode", "start", "--out", str(w), "--json", str(m), "--quiet"]) == 0
+    tensors = load_file(str(w))
+    assert {k: v.shape for k, v in tensors.items()} == {
+        "0.weight": (5, 1), "0.bias": (5,), "1.weight": (5, 5), "1.bias": (5,), "2.weight": (1, 5), "2.bias": (1,)
+    }
+    meta = json.loads(m.read_text())
+    assert meta["mode"] == "start" and meta["layers"][0]["split_fraction"] == 1.0
+    np.testing.assert_allclose(tensors["1.weight"], np.asarray(meta["weights"]["1.weight"], dtype=np.float32))
+    # a bad spec: one line naming the field, exit status 2
+    spec["layers"][1]["in_features"] = 4
+    sp.write_text(json.dumps(spec))
+    capsys.readouterr()
+    assert main(["init", "--spec", str(sp), "--mode", "start"]) == 2
+    err = capsys.readouterr().err
+    assert "layers[1].in_features" in err and "Traceback" not in err
