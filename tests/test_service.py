@@ -387,27 +387,35 @@ def test_system_path_and_variable_limits_are_422_with_counts(service):
 
 
 def test_jobs_in_flight_per_key_is_429(service):
+    from solver.examples import cyclic
+
+    # cyclic-7 (4,673 paths) keeps the one worker busy for the whole test, so the three
+    # jobs stay in flight; they are cancelled at the end
+    slow = cyclic(7).to_phc()
     ids = []
     try:
         for seed in (201, 202, 203):
-            r = _post(service, "/systems/solve", key=KEY_B, params={"wait": 0}, json={"system": cyclic6(), "seed": seed})
+            r = _post(service, "/systems/solve", key=KEY_B, params={"wait": 0}, json={"system": slow, "seed": seed})
             assert r.status_code == 202
             ids.append(r.json()["id"])
         # resubmitting an identical spec attaches to its job instead of counting again
-        r = _post(service, "/systems/solve", key=KEY_B, params={"wait": 0}, json={"system": cyclic6(), "seed": 203})
+        r = _post(service, "/systems/solve", key=KEY_B, params={"wait": 0}, json={"system": slow, "seed": 203})
         assert r.status_code == 202 and r.json()["id"] == ids[-1]
-        r = _post(service, "/systems/solve", key=KEY_B, params={"wait": 0}, json={"system": cyclic6(), "seed": 204})
+        r = _post(service, "/systems/solve", key=KEY_B, params={"wait": 0}, json={"system": slow, "seed": 204})
         assert r.status_code == 429
         body = r.json()
         assert body["limit"] == "max_jobs_per_key" and body["value"] == 3 and body["max"] == 3
         assert r.headers["retry-after"]
         with Client(service.url, api_key=KEY_B, retries=0) as c:
             with pytest.raises(LimitExceeded) as e:
-                c.solve_system(cyclic6(), seed=205, wait=False)
+                c.solve_system(slow, seed=205, wait=False)
             assert e.value.status == 429 and "limit is 3" in e.value.reason
         # another key is not limited by this one
         r = _post(service, "/systems/solve", key=KEY_A, params={"wait": 0}, json={"system": KATSURA3, "seed": 99})
         assert r.status_code in (200, 202)
+        statuses = [httpx.get(f"{service.url}/jobs/{i}", headers={"Authorization": f"Bearer {KEY_B}"}).json()["status"]
+                    for i in ids]
+        assert set(statuses) <= {"queued", "running"}, statuses
     finally:
         for job_id in ids:
             httpx.delete(f"{service.url}/jobs/{job_id}", headers={"Authorization": f"Bearer {KEY_B}"})
