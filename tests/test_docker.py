@@ -72,10 +72,14 @@ def image(docker_env) -> str:
     # pip inside the build goes through this machine's TLS proxy: hand it the CA bundle in
     # the git-ignored docker/certs/ (build stage only; the final image never sees it)
     ca = Path("/etc/ssl/certs/ca-certificates.crt")
+    copy = ROOT / "docker" / "certs" / "pip-ca.crt"
     if ca.exists():
-        (ROOT / "docker" / "certs").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ca, ROOT / "docker" / "certs" / "pip-ca.crt")
-    _docker(docker_env, "build", "--network", "host", "-t", IMAGE, str(ROOT), timeout=2000)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ca, copy)
+    try:
+        _docker(docker_env, "build", "--network", "host", "-t", IMAGE, str(ROOT), timeout=2000)
+    finally:
+        copy.unlink(missing_ok=True)
     return IMAGE
 
 
