@@ -55,7 +55,7 @@ _DIRECT_TRIES = 3
 #: successive valuations within this relative spread have settled
 _SETTLED = 0.1
 #: with a settled positive valuation, |x0| / max|X| below this is at infinity
-_LOOSE_INFINITY = 0.3
+_LOOSE_INFINITY = 0.1
 
 
 @njit(cache=True)
@@ -121,6 +121,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
     Xs = np.empty(N, dtype=np.complex128)
     k = 0
     h_seg = 1.0
+    agreed_before = False
     tangent = np.empty(N, dtype=np.complex128)
     while True:
         k += 1
@@ -139,15 +140,19 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
         # at infinity: x0 decays with a positive valuation that has settled, seen either
         # over three samples or as agreement of the difference quotient with the
         # derivative estimate Re(s x0'/x0) - Re(s xm'/xm) (xm the largest coordinate)
+        # (on two samples in a row: one coincidence of the two estimates fooled it once)
         settled = v1 > 0.1 and v2 > 0.1 and abs(v - v1) <= _SETTLED * v and abs(v1 - v2) <= _SETTLED * v
-        if not settled and v > 0.1 and v1 > _FINITE_VALUATION and r < _LOOSE_INFINITY:
+        agree = False
+        if v > 0.1 and r < _LOOSE_INFINITY:
             if velocity(X, s + 0.0j, 1.0 + 0.0j, hom, ws, tangent) > 0.0:
                 m = 0
                 for j in range(N):
                     if abs(X[j]) > abs(X[m]):
                         m = j
                 vd = (s * tangent[0] / X[0]).real - (s * tangent[m] / X[m]).real
-                settled = abs(v - vd) <= _SETTLED * v
+                agree = abs(v - vd) <= _SETTLED * v
+        settled = settled or (agree and agreed_before)
+        agreed_before = agree
         if v > _FINITE_VALUATION and (r < inf_thr or (settled and r < _LOOSE_INFINITY)):
             return AT_INFINITY, 0, 0, steps
         v2 = v1
