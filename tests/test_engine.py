@@ -213,3 +213,12 @@ def test_solve_many_matches_solve_one_by_one() -> None:
             assert np.abs(mine - v).max(axis=1).min() < 1e-7
     with pytest.raises(InvalidSystem, match="unknowns"):
         solve_many([systems[0], by_name("noon-3")])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_eco8_all_64_solutions(seed: int) -> None:
+    # regression: with seed 0 a finite path (|x| ~ 7) was once put at infinity by a
+    # single coincidental agreement of the two valuation estimates
+    system = by_name("eco-8")
+    result = solve(system, seed=seed)
+    _check_solutions(system, result, 64)
