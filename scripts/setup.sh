@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-EXTRAS=${EXTRAS:-test,torch,service}
+EXTRAS=${EXTRAS:-test,torch,service,bench}
 
 if ! command -v phc >/dev/null 2>&1 || [ ! -d /usr/lib/python3/dist-packages/phcpy ]; then
     echo "setup: installing phcpack and python3-phcpy with apt"
@@ -20,7 +20,13 @@ fi
 stamp="$VENV/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-$EXTRAS"
 if [ ! -f "$stamp" ]; then
     echo "setup: installing lps-init[$EXTRAS] into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[$EXTRAS]"
+    # (this machine's pip configuration warns about missing local index folders: noise)
+    if ! "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[$EXTRAS]" >"$VENV/pip.log" 2>&1; then
+        grep -v "WARNING: Location" "$VENV/pip.log" >&2
+        echo "setup: pip install failed (log: $VENV/pip.log)" >&2
+        exit 1
+    fi
+    grep -v "WARNING: Location" "$VENV/pip.log" || true
     touch "$stamp"
 fi
 
