@@ -112,6 +112,8 @@ class CriticalPointsResult:
     candidates_note: str
     seconds: float
     set_structure: list = field(default_factory=list, repr=False)
+    #: every real critical point found (all orbit members), polished, (n_real, n)
+    real_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     def counts(self) -> dict:
         kinds = {k: sum(1 for p in self.points if p.kind == k) for k in KINDS}
@@ -323,6 +325,7 @@ def find_critical_points(
         candidates_note=note,
         seconds=time.perf_counter() - t0,
         set_structure=structure.to_lists(),
+        real_points=thetas,
     )
 
 
