@@ -304,7 +304,9 @@ def bench_end_to_end(system, name: str, repeats: int, seed: int, threads: int, h
                 "phc_solutions": len(phc_res.solutions),
                 "phc_solutions_per_repeat": n_phc,
                 "phc_all_matched": bool(phc_unmatched.size == 0),
-                "phc_unmatched": [describe_point(phc_v[k], names) for k in phc_unmatched],
+                "phc_unmatched": int(phc_unmatched.size),
+                "phc_unmatched_examples": [describe_point(phc_v[k], names) for k in phc_unmatched[:10]],
+                "phc_unmatched_max_abs": [float(np.abs(phc_v[k]).max()) for k in phc_unmatched[:10]],
                 "ours_not_in_phc": int(ours_unmatched.size),
                 "ours_not_in_phc_zero_coordinate": int(sum(has_zero_coordinate(ours_v[k]) for k in ours_unmatched)),
                 "ours_not_in_phc_examples": [describe_point(ours_v[k], names) for k in ours_unmatched[:5]],
@@ -466,9 +468,11 @@ def markdown_table(report: dict) -> str:
         e2e, tr = e.get("end_to_end_ratio"), t.get("tracker_ratio")
         mark = lambda v, lim: "-" if v is None else (f"{v:.2f}" if v <= lim else f"**{v:.2f}**")  # noqa: E731
         steps = f"{_fmt(t.get('ours_steps_finite_mean'), '.0f')} / {_fmt(t.get('ours_steps_infinity_mean'), '.0f')}"
+        matched = e.get("phc_all_matched")
+        matched_s = _fmt(matched) if matched is not False else f"**no: {e.get('phc_unmatched')} missed**"
         rows.append(
             f"| {name} | {e.get('ours_start_system', '-')} | {e.get('paths', '-')} | {_fmt(e.get('known_solutions'))} "
-            f"| {_fmt(e.get('ours_solutions'))} | {_fmt(e.get('phc_solutions'))} | {_fmt(e.get('phc_all_matched'))} | {not_in_s} "
+            f"| {_fmt(e.get('ours_solutions'))} | {_fmt(e.get('phc_solutions'))} | {matched_s} | {not_in_s} "
             f"| {_fmt(e.get('ours_seconds_median'), '.2f')} | {_fmt(e.get('phc_seconds_median'), '.2f')} | {mark(e2e, TARGETS['end_to_end_ratio'])} "
             f"| {t.get('tracked_paths', '-')} | {_fmt(t.get('ours_ms_per_path'), '.2f')} | {_fmt(t.get('phcpy_ms_per_path'), '.2f')} "
             f"| {mark(tr, TARGETS['tracker_ratio'])} | {steps} |"
