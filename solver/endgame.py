@@ -54,8 +54,10 @@ _DIRECT_CONDITION = 1e-6
 _DIRECT_TRIES = 3
 #: successive valuations within this relative spread have settled
 _SETTLED = 0.1
-#: with a settled positive valuation, |x0| / max|X| below this is at infinity
-_LOOSE_INFINITY = 0.1
+#: with a settled positive valuation, |x0| / max|X| below this is at infinity. It bounds
+#: the size of finite solutions that could be mistaken for diverging paths (max|x| > 50);
+#: 0.3 lost solutions of size 7-10 on cyclic-7 and eco-8 (bench/ENGINE_RESULTS.md)
+_LOOSE_INFINITY = 0.02
 
 
 @njit(cache=True)

@@ -203,11 +203,25 @@ def partition_structure(system: System, groups: Sequence[Sequence[int]]) -> SetS
     return SetStructure(tuple(sets), system.n_variables)
 
 
-def multihomogeneous_count(system: System, groups: Sequence[Sequence[int]]) -> int:
+def group_degrees(system: System, group: Sequence[int]) -> tuple[int, ...]:
+    """Degree of each equation in the variables of ``group``."""
+    cols = list(group)
+    return tuple(int(p.exponents[:, cols].sum(axis=1).max()) if p.n_terms else 0 for p in system.polynomials)
+
+
+def multihomogeneous_count(system: System, groups: Sequence[Sequence[int]], degree_cache: dict | None = None) -> int:
     """Bezout number of a partition: the coefficient of ``prod_j z_j^|G_j|`` in
-    ``prod_i sum_j deg_j(f_i) z_j``, by dynamic programming over the equations."""
+    ``prod_i sum_j deg_j(f_i) z_j``, by dynamic programming over the equations.
+    ``degree_cache`` (group -> degrees) saves recomputing degrees across partitions."""
     sizes = tuple(len(g) for g in groups)
-    degs = [[int(p.exponents[:, list(g)].sum(axis=1).max()) for g in groups] for p in system.polynomials]
+    cache = {} if degree_cache is None else degree_cache
+    per_group = []
+    for g in groups:
+        key = tuple(sorted(g))
+        if key not in cache:
+            cache[key] = group_degrees(system, key)
+        per_group.append(cache[key])
+    degs = list(zip(*per_group))
     table: dict[tuple[int, ...], int] = {tuple(0 for _ in sizes): 1}
     for row in degs:
         nxt: dict[tuple[int, ...], int] = {}
@@ -236,11 +250,12 @@ def best_partition(system: System, exhaustive_up_to: int = 7) -> tuple[list[list
     all partitions for up to ``exhaustive_up_to`` variables, else a greedy search that
     moves one variable at a time from the 1-homogeneous start."""
     n = system.n_variables
+    cache: dict = {}
     if n <= exhaustive_up_to:
-        best = min(_set_partitions(list(range(n))), key=lambda g: multihomogeneous_count(system, g))
-        return best, multihomogeneous_count(system, best)
+        best = min(_set_partitions(list(range(n))), key=lambda g: multihomogeneous_count(system, g, cache))
+        return best, multihomogeneous_count(system, best, cache)
     groups = [list(range(n))]
-    best_count = multihomogeneous_count(system, groups)
+    best_count = multihomogeneous_count(system, groups, cache)
     improved = True
     while improved:
         improved = False
@@ -254,7 +269,7 @@ def best_partition(system: System, exhaustive_up_to: int = 7) -> tuple[list[list
                 else:
                     trial[target].append(v)
                 trial = [sorted(g) for g in trial if g]
-                c = multihomogeneous_count(system, trial)
+                c = multihomogeneous_count(system, trial, cache)
                 if 0 < c < best_count:
                     groups, best_count, improved = trial, c, True
                     break

@@ -222,3 +222,8 @@ def test_eco8_all_64_solutions(seed: int) -> None:
     system = by_name("eco-8")
     result = solve(system, seed=seed)
     _check_solutions(system, result, 64)
+
+
+def test_cyclic6_has_156_solutions() -> None:
+    system = by_name("cyclic-6")
+    _check_solutions(system, solve(system), 156)
