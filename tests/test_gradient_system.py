@@ -14,6 +14,7 @@ from solver.gradient_system import network_loss
 from solver.linear_product import SetStructure, bezout_count
 from solver.network_structure import (
     StructureError,
+    bias_variants,
     lps_count,
     lps_count_bounded,
     network_set_structure,
@@ -138,13 +139,13 @@ def test_design_example_sets_for_two_neurons():
 
 def test_lps_count_well_below_total_degree_and_phcpack():
     phcpack = pytest.importorskip("solver.phcpack")
-    for widths, min_ratio in [((1, 2, 1), 4.0), ((2, 2, 1), 4.0), ((1, 3, 1), 5.0)]:
+    for widths, min_ratio in [((2, 1, 1), 3.5), ((1, 2, 1), 4.0), ((2, 2, 1), 5.0), ((1, 3, 1), 5.0)]:
         spec = make_spec(widths)
         loss = network_loss(spec)
         st = network_set_structure(spec)
         count = lps_count(st)
         assert loss.system.total_degree / count >= min_ratio
-        if phcpack.phcpy_available() and widths == (1, 2, 1):
+        if phcpack.phcpy_available() and widths in ((2, 1, 1), (1, 2, 1)):
             phc_count, _ = phcpack.phcpy_linear_product_count(loss.system)
             assert count <= phc_count  # the network's sets beat PHCpack's supporting sets
 
@@ -156,6 +157,21 @@ def test_bounded_count_decides_budgets_fast():
     assert status == "above" and value > 100_000
     assert lps_count_bounded(st, cap=2_000_000) == (1_129_797, "exact")
     assert time.perf_counter() - t < 10
+
+
+def test_bias_alignment_variants_are_all_valid_and_the_smallest_is_chosen():
+    # 2-1-1: the output bias among the hidden neuron's sets gives 490 (PHCpack's count),
+    # next to the output weights 567; 1-2-1 the other way round
+    for widths, counts in [((2, 1, 1), {567, 490}), ((1, 2, 1), {10761, 11954})]:
+        spec = make_spec(widths)
+        system = network_loss(spec).system
+        found = set()
+        for flags in bias_variants(spec):
+            st = network_set_structure(spec, bias_down=flags)
+            verify_coverage(st, system)
+            found.add(lps_count(st))
+        assert found == counts
+        assert lps_count(network_set_structure(spec)) == min(counts)
 
 
 def test_coverage_check_raises_on_a_broken_structure():
