@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from solver.gradient_system import NetworkLoss, network_loss
-from solver.network_structure import lps_count_bounded, network_set_structure, root_counts, verify_coverage
+from solver.network_structure import best_network_structure, root_counts, verify_coverage
 from solver.spec import DEAD_NEURON_REASON, NetworkSpec
 from solver.symmetry import group_orbits
 
@@ -164,23 +164,22 @@ def check_budget(spec: NetworkSpec, max_paths: Optional[int] = None):
             f"its start system would have far more than max_paths={max_paths} paths; {suggestion}",
             {"parameters": n, "max_paths": max_paths},
         )
-    structure = network_set_structure(spec)
+    structure, count, status = best_network_structure(spec, cap=max_paths)
     total_degree = 1
     for eq in structure.sets:  # the covers have the equations' degrees
         total_degree *= len(eq)
-    count, status = lps_count_bounded(structure, max_paths)
     counts = {"total_degree": total_degree, "linear_product": count, "linear_product_status": status, "max_paths": max_paths}
     if status == "above":
         raise BudgetExceeded(
-            f"exact mode would track more than {count - 1} paths (linear-product start system of {spec.describe()}, "
+            f"exact mode would track at least {count} paths (linear-product start system of {spec.describe()}, "
             f"{n} parameters, surrogate degree {spec.surrogate.degree}; total degree {total_degree}), more than "
             f"max_paths={max_paths}; {suggestion}, or raise max_paths",
             counts,
         )
     if status == "unknown":
         raise BudgetExceeded(
-            f"the linear-product start system of {spec.describe()} is too large to count quickly (at least {count} "
-            f"paths; total degree {total_degree}), so exact mode will not run within max_paths={max_paths}; {suggestion}",
+            f"the linear-product start system of {spec.describe()} ({n} parameters, total degree {total_degree}) is too "
+            f"large to count quickly, so exact mode will not run within max_paths={max_paths}; {suggestion}",
             counts,
         )
     return structure, count

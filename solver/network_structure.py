@@ -167,31 +167,49 @@ def _structure(spec: NetworkSpec, bias_down: Sequence[bool], degrees: Sequence[i
     return SetStructure(tuple(sets), spec.n_parameters)
 
 
-def network_set_structure(spec: NetworkSpec, bias_down: Sequence[bool] | None = None, work_limit: int = 2_000_000) -> SetStructure:
+def network_set_structure(spec: NetworkSpec, bias_down: Sequence[bool] | None = None) -> SetStructure:
     """The per-neuron linear product structure of the spec's gradient system.
 
     With ``bias_down`` None, the alignments of :func:`bias_variants` are derived and the one
-    with the smallest count is returned (counted with bounded work, each against the best
-    so far; the first variant, biases with their own layer, when nothing can be decided).
-    Example: 2-1-1 gives 567 paths with the output bias next to the output weights and 490
-    with it among the hidden neuron's sets; 1-2-1 gives 10,761 and 11,954.
+    with the smallest count is returned (see :func:`best_network_structure`). Example:
+    2-1-1 gives 567 paths with the output bias next to the output weights and 490 with it
+    among the hidden neuron's sets; 1-2-1 gives 10,761 and 11,954.
+    """
+    if bias_down is not None:
+        return _structure(spec, bias_down, [s.effective_degree for s in spec.surrogates()])
+    return best_network_structure(spec)[0]
+
+
+def best_network_structure(
+    spec: NetworkSpec, cap: Optional[int] = None, work_limit: int = 2_000_000
+) -> tuple[SetStructure, int, str]:
+    """The bias alignment with the smallest count, counted with bounded work.
+
+    Each variant is counted against ``cap`` and the best count so far, with an equal share
+    of ``work_limit``. Returns ``(structure, count, status)`` as
+    :func:`lps_count_bounded`: ``"exact"`` (the smallest count, ``<= cap``), ``"above"``
+    (every variant has more than ``cap`` paths; ``count`` is the first variant's lower
+    bound) or ``"unknown"`` (some variant could not be counted within its share).
     """
     degrees = [s.effective_degree for s in spec.surrogates()]
-    if bias_down is not None:
-        return _structure(spec, bias_down, degrees)
     variants = bias_variants(spec)
-    best = _structure(spec, variants[0], degrees)
-    if len(variants) == 1:
-        return best
-    best_count, status = lps_count_bounded(best, cap=10**15, work_limit=work_limit)
-    if status == "unknown":
-        return best
-    for flags in variants[1:]:
-        trial = _structure(spec, flags, degrees)
-        count, status = lps_count_bounded(trial, cap=best_count - 1, work_limit=work_limit)
+    share = max(1, work_limit // len(variants))
+    cap = 10**15 if cap is None else int(cap)
+    first = _structure(spec, variants[0], degrees)
+    best: Optional[tuple[SetStructure, int]] = None
+    fallback: tuple[SetStructure, int, str] = (first, 0, "above")
+    for k, flags in enumerate(variants):
+        st = first if k == 0 else _structure(spec, flags, degrees)
+        limit = cap if best is None else min(cap, best[1] - 1)
+        count, status = lps_count_bounded(st, cap=limit, work_limit=share)
         if status == "exact":
-            best, best_count = trial, count
-    return best
+            best = (st, count)
+        elif k == 0 or status == "unknown":
+            if fallback[2] != "unknown":
+                fallback = (st, count, status)
+    if best is not None:
+        return best[0], best[1], "exact"
+    return fallback
 
 
 def verify_coverage(structure: SetStructure, system: System) -> None:
