@@ -248,6 +248,8 @@ def run_layers(
             layers, x, y, degree=degree, interval=interval, weight_decay=weight_decay, seed=seed,
             max_points=max_points or DEFAULT_MAX_POINTS,
         )
+        if progress is not None:  # one batched pass: all layers are done at once
+            progress(len(res.layers), len(res.layers))
     else:
         res = layerwise_init(
             layers, x, y, degree=degree, interval=interval, weight_decay=weight_decay, seed=seed,
