@@ -179,3 +179,23 @@ def test_auto_picks_start_for_784_256_10_and_says_so():
     assert rep.mode == "start"
     assert rep.reason.startswith("auto:") and "parameters > 12" in rep.reason and "budget" in rep.reason
     assert rep.layers[0]["split_fraction"] == 1.0
+
+
+def test_init_auto_runs_exact_on_1_1_1_and_loads_the_best_candidate():
+    # 1-1-1 (105 paths) keeps this end-to-end check fast; the 1-2-1 choice is tested above
+    from solver.critical_points import run_exact
+    from solver.spec import load_spec
+
+    x = torch.linspace(-1, 1, 5)[:, None]
+    y = x.abs()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1))
+    rep = init_(model, x, y, mode="auto", degree=2)
+    assert rep.mode == "exact" and "105 paths" in rep.reason
+    # the loaded weights are the exact mode's best candidate, computed independently
+    spec = load_spec({"layers": [{"in_features": 1, "out_features": 1}, {"in_features": 1, "out_features": 1}],
+                      "surrogate": {"degree": 2}, "weight_decay": 0.01,
+                      "data": {"x": x.double().tolist(), "y": y.double().tolist()}, "mode": "exact"})
+    best = np.asarray(run_exact(spec).candidates[0].params)
+    ours = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).double().numpy()
+    np.testing.assert_allclose(ours, best, atol=1e-6)
