@@ -19,6 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from solver.gradient_system import NetworkLoss, network_loss
+from solver.linear_product import SetStructure
 from solver.network_structure import best_network_structure, root_counts, verify_coverage
 from solver.spec import DEAD_NEURON_REASON, NetworkSpec
 from solver.symmetry import group_orbits
@@ -152,7 +153,7 @@ def check_exact_spec(spec: NetworkSpec) -> None:
         raise ExactModeError("data.y is required in exact mode: the loss fits f(x) to y")
 
 
-def check_budget(spec: NetworkSpec, max_paths: Optional[int] = None):
+def check_budget(spec: NetworkSpec, max_paths: Optional[int] = None) -> tuple[SetStructure, int]:
     """Count the network start system (bounded work) and raise :class:`BudgetExceeded`
     when it exceeds ``max_paths`` (default: the spec's). Returns ``(structure, count)``."""
     max_paths = spec.max_paths if max_paths is None else int(max_paths)
