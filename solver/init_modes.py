@@ -50,12 +50,15 @@ def _n_parameters(defs: list[LayerDef]) -> int:
     return sum(l.out_features * l.in_features + (l.out_features if l.bias else 0) for l in defs)
 
 
-def exact_path_count(spec) -> int:
-    """Paths of the network's linear-product start system (exact mode's work)."""
-    from solver.linear_product import bezout_count
-    from solver.network_structure import network_set_structure
+def exact_path_count(spec, max_paths: int) -> int:
+    """Paths of the network's linear-product start system (exact mode's work).
 
-    return int(bezout_count(network_set_structure(spec)))
+    Counted with bounded work by :func:`solver.critical_points.check_budget`, which raises
+    :class:`~solver.critical_points.BudgetExceeded` (with the counts) above ``max_paths``.
+    """
+    from solver.critical_points import check_budget
+
+    return int(check_budget(spec, max_paths)[1])
 
 
 def layerwise_path_count(defs: list[LayerDef], degree: int, projection_dim: int = 1, weight_decay: float = 0.01) -> int:
@@ -102,7 +105,8 @@ def choose_mode(
     layerwise_budget : int
         Layerwise mode's cap on total paths.
     spec : NetworkSpec, optional
-        Needed to count the exact start system (skipped without it).
+        Needed to count the exact start system (skipped without it); its
+        ``weight_decay`` overrides the argument.
     """
     defs = check_layers(layers)
     P = _n_parameters(defs)
@@ -111,6 +115,8 @@ def choose_mode(
         return ModeChoice("start", f"{sizes}: no targets y, so neither exact nor layerwise applies; start needs only x")
     notes = []
     exact_paths = None
+    if spec is not None:
+        weight_decay = spec.weight_decay  # the spec's own lambda is the one exact mode would use
     if weight_decay <= 0:
         notes.append("exact needs weight_decay > 0")
     elif P > EXACT_MAX_PARAMETERS:
@@ -121,14 +127,20 @@ def choose_mode(
     elif spec is None:
         notes.append("exact: no spec to count its start system")
     else:
-        exact_paths = exact_path_count(spec)
-        if exact_paths <= max_paths:
+        from solver.critical_points import BudgetExceeded
+
+        try:
+            exact_paths = exact_path_count(spec, max_paths)
+        except BudgetExceeded as exc:
+            count, status = exc.counts.get("linear_product"), exc.counts.get("linear_product_status")
+            bound = "at least " if status != "exact" else ""
+            notes.append(f"exact: start system has {bound}{count} paths > max_paths={max_paths}")
+        else:
             return ModeChoice(
                 "exact",
                 f"{sizes}: exact, its linear-product start system has {exact_paths} paths <= max_paths={max_paths}",
                 exact_paths=exact_paths,
             )
-        notes.append(f"exact: start system has {exact_paths} paths > max_paths={max_paths}")
     lw = layerwise_path_count(defs, degree, projection_dim, weight_decay)
     hidden = sum(l.out_features for k, l in enumerate(defs) if not (k == len(defs) - 1 and l.activation == "identity"))
     if lw <= layerwise_budget:

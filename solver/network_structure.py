@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from typing import Optional, Sequence
 
-from solver.linear_product import SetStructure
+from solver.linear_product import SetStructure, bezout_count, bezout_count_bounded
 from solver.spec import NetworkSpec
 from solver.system import System
 
@@ -228,7 +228,7 @@ def verify_coverage(structure: SetStructure, system: System) -> None:
 
 def lps_count(structure: SetStructure) -> int:
     """The generalised Bezout number of ``structure`` (exact; see :func:`lps_count_bounded`)."""
-    return _atom_count(structure, None, None)[0]
+    return bezout_count(structure)
 
 
 def lps_count_bounded(structure: SetStructure, cap: int, work_limit: int = 2_000_000) -> tuple[int, str]:
@@ -238,73 +238,10 @@ def lps_count_bounded(structure: SetStructure, cap: int, work_limit: int = 2_000
     ``"above"`` (the count is at least ``value > cap``) or ``"unknown"`` (the work limit
     ran out first; the count is at least ``value``).
     """
-    value, complete = _atom_count(structure, int(cap) + 1, work_limit)
+    value, complete = bezout_count_bounded(structure, int(cap) + 1, work_limit)
     if value > cap:
         return value, "above"
     return value, ("exact" if complete else "unknown")
-
-
-def _atom_count(structure: SetStructure, limit: Optional[int], work_limit: Optional[int]) -> tuple[int, bool]:
-    """Depth-first generalised Bezout count on *atoms*.
-
-    Variables that belong to exactly the same sets (a hidden neuron's ``{w, b}``) are
-    interchangeable, so the state of the count (the family of variable sets the chosen
-    factors can match, as in :func:`solver.linear_product.bezout_count`) only needs how
-    many variables of each atom are used: far fewer states (1-3-1: 0.1 s instead of 20 s).
-    Every term of the sum is >= 0, so a partial sum is a lower bound: counting stops once
-    it reaches ``limit`` or after ``work_limit`` state extensions. Returns
-    ``(value, complete)``.
-    """
-    sets, n = structure.sets, structure.n_variables
-    if len(sets) != n:
-        raise StructureError("a set structure needs one equation per variable")
-    distinct: dict[frozenset[int], int] = {}
-    for eq in sets:
-        for s in eq:
-            distinct.setdefault(s, len(distinct))
-    by_signature: dict[tuple[int, ...], list[int]] = {}
-    for v in range(n):
-        by_signature.setdefault(tuple(i for s, i in distinct.items() if v in s), []).append(v)
-    atoms = list(by_signature.values())
-    atom_of = {v: a for a, vs in enumerate(atoms) for v in vs}
-    sizes = [len(a) for a in atoms]
-    radix, r = [], 1
-    for size in sizes:  # count vectors packed into one int, digit a in base sizes[a] + 1
-        radix.append(r)
-        r *= size + 1
-    groups = []
-    for eq in sets:
-        g: dict[tuple[int, ...], int] = {}
-        for s in eq:
-            key = tuple(sorted({atom_of[v] for v in s}))
-            g[key] = g.get(key, 0) + 1
-        groups.append(sorted(g.items()))
-
-    memo: dict[tuple[int, frozenset[int]], int] = {}
-    state = {"work": 0, "stopped": False}
-
-    def count(k: int, family: frozenset[int]) -> int:
-        if k == n:
-            return 1
-        key = (k, family)
-        if key in memo:
-            return memo[key]
-        total = 0
-        for atoms_in, mult in groups[k]:
-            nxt = frozenset(v + radix[a] for v in family for a in atoms_in if (v // radix[a]) % (sizes[a] + 1) < sizes[a])
-            state["work"] += len(family) * len(atoms_in)
-            if work_limit is not None and state["work"] > work_limit:
-                state["stopped"] = True
-            if nxt and not state["stopped"]:
-                total += mult * count(k + 1, nxt)
-            if state["stopped"] or (limit is not None and total >= limit):
-                state["stopped"] = True
-                return total  # a lower bound; never memoised
-        memo[key] = total
-        return total
-
-    value = count(0, frozenset([0]))
-    return value, not state["stopped"]
 
 
 def root_counts(spec: NetworkSpec, system: System, structure: SetStructure, mixed_volume: bool = True) -> dict:

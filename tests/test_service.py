@@ -354,8 +354,11 @@ def test_spec_limits_are_422_with_the_limit(service, change, limit, value):
 def test_exact_mode_path_limit_is_422_with_the_count(service):
     # 1-3-1 has 10 parameters and a linear-product start system of 1,129,797 paths; the
     # network module's bounded count stops once past max_paths and reports a lower bound
-    from solver.init_modes import exact_path_count
+    from solver.network_structure import lps_count, network_set_structure
     from solver.spec import NetworkSpec
+
+    def exact_path_count(spec):
+        return lps_count(network_set_structure(spec))
 
     for width in (3, 4):
         spec = {**SPEC_121, "mode": "exact",

@@ -170,6 +170,18 @@ def test_auto_picks_exact_for_1_2_1_and_says_so():
     assert choice.exact_paths == bezout_count(network_set_structure(spec)) <= spec.max_paths
 
 
+def test_auto_never_picks_exact_without_weight_decay():
+    # lambda = 0 leaves dead-neuron components of critical points (DESIGN.md): not isolated
+    from solver.spec import load_spec
+
+    x = np.linspace(-1, 1, 5)[:, None]
+    spec = load_spec({"layers": [{"in_features": 1, "out_features": 2}, {"in_features": 2, "out_features": 1}],
+                      "data": {"x": x.tolist(), "y": np.abs(x).tolist()}, "weight_decay": 0.0, "mode": "auto"})
+    choice = choose_mode(spec.layers, has_targets=True, spec=spec, max_paths=spec.max_paths)
+    assert choice.mode != "exact" and choice.exact_paths is None
+    assert "exact needs weight_decay > 0" in choice.reason
+
+
 def test_auto_picks_start_for_784_256_10_and_says_so():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(300, 784, generator=g)
