@@ -82,6 +82,43 @@ def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
 
 
 @njit(cache=True)
+def eval_pencil_jacobian(ca, cb, alpha, beta, delta_a, delta_b, exps, offsets, pw, f, g, jac, prefix):
+    """One pass over terms that share their monomials between two coefficient vectors.
+
+    With ``m_k`` the monomials: ``f = sum (alpha ca_k + beta cb_k) m_k`` and its Jacobian
+    into ``jac`` (rows 0..m-1), and ``g = sum (delta_a ca_k + delta_b cb_k) m_k`` (the
+    parameter derivative of a coefficient-parameter homotopy), at the point whose
+    :func:`power_table` is ``pw``. Half the work of evaluating the two systems apart.
+    """
+    n = exps.shape[1]
+    m = offsets.shape[0] - 1
+    for i in range(m):
+        for j in range(n):
+            jac[i, j] = 0.0
+    for i in range(m):
+        fi = 0.0 + 0.0j
+        gi = 0.0 + 0.0j
+        for k in range(offsets[i], offsets[i + 1]):
+            c = alpha * ca[k] + beta * cb[k]
+            p = 1.0 + 0.0j
+            for j in range(n):
+                prefix[j] = p
+                e = exps[k, j]
+                if e:
+                    p = p * pw[j, e]
+            fi += c * p
+            gi += (delta_a * ca[k] + delta_b * cb[k]) * p
+            suffix = c
+            for j in range(n - 1, -1, -1):
+                e = exps[k, j]
+                if e:
+                    jac[i, j] += e * prefix[j] * pw[j, e - 1] * suffix
+                    suffix *= pw[j, e]
+        f[i] = fi
+        g[i] = gi
+
+
+@njit(cache=True)
 def evaluate_many(coeffs, exps, offsets, points):
     """Values at each row of ``points``: shape (P, m)."""
     P = points.shape[0]

@@ -13,9 +13,10 @@ polynomial systems", Appl. Math. Comput. 18, 1986). The random complex ``gamma``
 the paths away from singularities for ``s`` in (0, 1] (the "gamma trick", Sommese and
 Wampler, *The Numerical Solution of Systems of Polynomials*, 2005, ch. 8).
 
-The start system is either a product of linear forms (total-degree and linear-product
-starts: ``G_i = prod_k L_ik . X``) or a sparse system with the target's supports
-(polyhedral starts).
+The start system is a product of linear forms (total-degree and linear-product starts:
+``G_i = prod_k L_ik . X``), a sparse system with the target's supports (polyhedral
+starts), or a member of the target's parametrised family on the same terms
+(:mod:`solver.parameter_homotopy`; evaluated in one pass over the shared monomials).
 
 Homotopy data travel through the kernels as one tuple::
 
@@ -28,10 +29,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from solver.evaluation import eval_sparse_jacobian, power_table
+from solver.evaluation import eval_pencil_jacobian, eval_sparse_jacobian, power_table
 
 START_PRODUCT = 0
 START_SPARSE = 1
+#: a coefficient-parameter homotopy: start and target share their terms (``ge``/``go`` unused;
+#: ``gc`` and ``fc`` are the two coefficient vectors on ``fe``/``fo``)
+START_PARAMETER = 2
 
 
 @njit(cache=True)
@@ -72,13 +76,17 @@ def evaluate_homotopy(X, s, hom, ws):
     n = N - 1
     one_minus_s = 1.0 - s
     power_table(X, pw)
+    sg = s * gamma
+    if kind == START_PARAMETER:
+        eval_pencil_jacobian(gc, fc, sg, one_minus_s, gamma, -1.0 + 0.0j, fe, fo, pw, f, hs, jac, prefix)
+        _patch_row(X, patch, f, jac, hs)
+        return
     eval_sparse_jacobian(fc, fe, fo, pw, tf, tjac, prefix)
     for i in range(n):
         f[i] = one_minus_s * tf[i]
         hs[i] = -tf[i]
         for j in range(N):
             jac[i, j] = one_minus_s * tjac[i, j]
-    sg = s * gamma
     if kind == START_PRODUCT:
         for i in range(n):
             D = nfac[i]
@@ -107,8 +115,15 @@ def evaluate_homotopy(X, s, hom, ws):
             hs[i] += gamma * tf[i]
             for j in range(N):
                 jac[i, j] += sg * tjac[i, j]
+    _patch_row(X, patch, f, jac, hs)
+
+
+@njit(cache=True, inline="always")
+def _patch_row(X, patch, f, jac, hs):
+    """The last row: the affine patch ``a . X - 1``."""
+    n = X.shape[0] - 1
     acc = -1.0 + 0.0j
-    for j in range(N):
+    for j in range(n + 1):
         acc += patch[j] * X[j]
         jac[n, j] = patch[j]
     f[n] = acc

@@ -68,12 +68,13 @@ def track_paths(starts, hom, opts):
 
 
 @njit(cache=True, parallel=True)
-def track_paths_batched(starts, owner, kind, lin, nfac, fc, fe, fo, gamma, patch, opts):
+def track_paths_batched(starts, owner, kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch, opts):
     """Paths of many systems with the same number of unknowns in one parallel call.
 
     Row ``p`` of ``starts`` belongs to system ``owner[p]``; the per-system homotopy data
-    are stacked along a leading axis (term arrays padded to a common length; each system's
-    ``fo`` says which rows are its own). Returns what :func:`track_paths` returns.
+    (the fields of :mod:`solver.homotopy`'s tuple but ``kind``) are stacked along a leading
+    axis, term arrays padded to a common length (each system's offsets say which rows are
+    its own). Returns what :func:`track_paths` returns.
     """
     P, n = starts.shape
     endpoints = np.empty((P, n + 1), dtype=np.complex128)
@@ -81,12 +82,9 @@ def track_paths_batched(starts, owner, kind, lin, nfac, fc, fe, fo, gamma, patch
     reason = np.empty(P, dtype=np.int64)
     winding = np.empty(P, dtype=np.int64)
     steps = np.empty(P, dtype=np.int64)
-    gc = np.zeros(0, dtype=np.complex128)
-    ge = np.zeros((0, n + 1), dtype=np.int64)
-    go = np.zeros(n + 1, dtype=np.int64)
     for p in prange(P):
         b = owner[p]
-        hom = (kind, lin[b], nfac[b], gc, ge, go, fc[b], fe[b], fo[b], gamma[b], patch[b])
+        hom = (kind, lin[b], nfac[b], gc[b], ge[b], go[b], fc[b], fe[b], fo[b], gamma[b], patch[b])
         a, r, w, s = track_path(starts[p], hom, opts, endpoints[p])
         status[p] = a
         reason[p] = r

@@ -265,9 +265,6 @@ def solve_many(
     structures are derived once per distinct support). ``max_paths`` bounds the paths of
     the whole batch; each result's ``seconds`` is its share of the batch's time.
     """
-    from solver.homotopy import START_PRODUCT
-    from solver.paths import track_paths_batched
-
     systems = list(systems)
     if not systems:
         return []
@@ -298,34 +295,74 @@ def solve_many(
     total = sum(s.count for s in starts)
     if total > max_paths:
         raise TooManyPaths(total, max_paths, "batched", {"systems": len(systems)})
+    start_points = [np.concatenate(list(s.solutions())) if s.count else np.zeros((0, n), np.complex128) for s in starts]
+    return track_batch(
+        systems,
+        homs,
+        start_points,
+        options,
+        [s.kind for s in starts],
+        [s.root_counts for s in starts],
+        progress=progress,
+        t0=t0,
+    )
 
-    # stack the homotopy data, padding terms and factors to common sizes
-    B, N = len(systems), n + 1
+
+def track_batch(
+    systems: Sequence[System],
+    homs: Sequence[tuple],
+    start_points: Sequence[np.ndarray],
+    options: TrackerOptions,
+    start_kinds: Sequence[str],
+    root_counts: Sequence[dict],
+    progress: Progress | None = None,
+    t0: float | None = None,
+) -> list[SolveResult]:
+    """Track the start points of many homotopies of one kind and size in one batched
+    Numba call, then refine and classify each system's endpoints.
+
+    ``homs[b]`` is system ``b``'s homotopy tuple (:func:`homotopy_data`), all of the same
+    ``kind`` and number of unknowns; ``start_points[b]`` its affine start solutions.
+    Each result's ``seconds`` is its share of the batch's time.
+    """
+    from solver.paths import track_paths_batched
+
+    t0 = time.perf_counter() if t0 is None else t0
+    B, n = len(systems), systems[0].n_variables
+    N = n + 1
+    kinds = {h[0] for h in homs}
+    if len(kinds) != 1:
+        raise InvalidSystem("a batch takes homotopies of one kind")
+
+    def stack(index: int, tail: tuple[int, ...], dtype) -> np.ndarray:
+        # per-system arrays padded with zeros to the longest (offsets say what is real)
+        rows = max(h[index].shape[0] for h in homs)
+        out = np.zeros((B, rows) + tail, dtype)
+        for k, h in enumerate(homs):
+            out[k, : h[index].shape[0]] = h[index]
+        return out
+
     D = max(h[1].shape[1] for h in homs)
-    T = max(h[6].shape[0] for h in homs)
     lin = np.zeros((B, n, D, N), np.complex128)
-    fc = np.zeros((B, T), np.complex128)
-    fe = np.zeros((B, T, N), np.int64)
-    for b, h in enumerate(homs):
-        lin[b, :, : h[1].shape[1]] = h[1]
-        fc[b, : h[6].shape[0]] = h[6]
-        fe[b, : h[7].shape[0]] = h[7]
+    for k, h in enumerate(homs):
+        lin[k, :, : h[1].shape[1]] = h[1]
     nfac = np.stack([h[2] for h in homs])
-    fo = np.stack([h[8] for h in homs])
+    gc, ge, go = stack(3, (), np.complex128), stack(4, (N,), np.int64), np.stack([h[5] for h in homs])
+    fc, fe, fo = stack(6, (), np.complex128), stack(7, (N,), np.int64), np.stack([h[8] for h in homs])
     gamma = np.array([h[9] for h in homs], np.complex128)
     patch = np.stack([h[10] for h in homs])
-    start_points = [np.concatenate(list(s.solutions())) if s.count else np.zeros((0, n), np.complex128) for s in starts]
-    owner = np.repeat(np.arange(B), [len(x) for x in start_points])
+    counts = [len(x) for x in start_points]
+    total = int(sum(counts))
+    owner = np.repeat(np.arange(B), counts)
     all_starts = np.ascontiguousarray(np.concatenate(start_points)) if total else np.zeros((0, n), np.complex128)
-    opts = options.as_array()
     endpoints, status, reason, winding, steps = track_paths_batched(
-        all_starts, owner, START_PRODUCT, lin, nfac, fc, fe, fo, gamma, patch, opts
+        all_starts, owner, kinds.pop(), lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch, options.as_array()
     )
     if progress is not None:
         progress(total, total)
     seconds = (time.perf_counter() - t0) / B
     results = []
-    bounds = np.concatenate([[0], np.cumsum([len(x) for x in start_points])])
+    bounds = np.concatenate([[0], np.cumsum(counts)])
     for b, system in enumerate(systems):
         sl = slice(bounds[b], bounds[b + 1])
         with np.errstate(all="ignore"):
@@ -335,10 +372,10 @@ def solve_many(
         results.append(
             SolveResult(
                 variables=system.variables,
-                start_system=starts[b].kind,
+                start_system=start_kinds[b],
                 backend="numba",
-                root_counts=starts[b].root_counts,
-                paths=int(starts[b].count),
+                root_counts=root_counts[b],
+                paths=int(counts[b]),
                 counts=path_counts(st, sols),
                 solutions=sols,
                 seconds=seconds,

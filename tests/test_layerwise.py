@@ -91,9 +91,9 @@ def test_fits_better_than_the_mean():
 def test_swappable_solver_hook_is_called_once_per_round():
     calls = []
 
-    def counting(systems, seed=0, max_paths=100_000):
+    def counting(systems, seed=0, max_paths=100_000, family=None):
         calls.append(len(systems))
-        return solve_systems(systems, seed=seed, max_paths=max_paths)
+        return solve_systems(systems, seed=seed, max_paths=max_paths, family=family)
 
     x = np.linspace(-1, 1, 32)[:, None]
     layerwise_init([LayerDef(1, 5), LayerDef(5, 1, "identity")], x, x**2, solver=counting, batch=None)
