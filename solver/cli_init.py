@@ -84,14 +84,14 @@ def write_weights(path: str, weights: dict, metadata: dict | None = None) -> Non
 def cmd_init(args: argparse.Namespace) -> int:
     """Run ``lps init`` for any mode; exit status 0, or 2 with one line on bad input."""
     from solver.init_common import InitError
-    from solver.init_modes import run_spec
+    from solver.init_modes import DEFAULT_LAYERWISE_BUDGET, run_spec
 
     try:
         spec = _read_spec(args.spec)
         mode = getattr(args, "mode", None) or spec.mode
         options = {}
         if mode in ("auto",):
-            options["layerwise_budget"] = getattr(args, "layerwise_budget", None) or 10_000
+            options["layerwise_budget"] = getattr(args, "layerwise_budget", None) or DEFAULT_LAYERWISE_BUDGET
         if mode in ("auto", "layerwise"):
             options["projection_dim"] = getattr(args, "projection_dim", 1)
         if mode in ("auto", "start"):

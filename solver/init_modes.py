@@ -31,8 +31,9 @@ from solver.init_common import InitError, InitResult, LayerDef, LayerInit, check
 
 #: above this many parameters auto does not count the exact start system (see above)
 EXACT_MAX_PARAMETERS = 12
-#: default budget of layerwise mode in engine paths (about 10 s at 1,000 paths/s)
-DEFAULT_LAYERWISE_BUDGET = 10_000
+#: default budget of layerwise mode in engine paths: about 180 hidden neurons at 33
+#: parameter-homotopy paths each (q = 1), a few seconds on one core
+DEFAULT_LAYERWISE_BUDGET = 6_000
 MODES = ("exact", "start", "layerwise", "auto")
 
 
