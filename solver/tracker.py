@@ -62,8 +62,10 @@ def velocity(X, s, ds, hom, ws, out) -> float:
 def newton_correct(X, s, hom, ws, tol, max_iter, dx):
     """Newton on H(., s) = 0 from X, in place.
 
-    Returns ``(converged, first_update_norm, pivot_ratio)``; convergence needs the update
-    below ``tol * max|X|`` and every update at most half the previous one.
+    Returns ``(converged, first_update_norm, pivot_ratio)``; convergence needs every
+    update at most half the previous one and the update, or the error left after it as
+    estimated from the contraction rate, below ``tol * max|X|``. On success the
+    workspace still holds the factored Jacobian and ``dH/ds`` at the last point evaluated.
     """
     f, jac, piv = ws[0], ws[1], ws[7]
     first = 0.0
@@ -87,6 +89,10 @@ def newton_correct(X, s, hom, ws, tol, max_iter, dx):
         elif nrm > 0.5 * prev:
             return False, first, rc
         if nrm <= tol * max_abs(X):
+            return True, first, rc
+        # contraction theta = nrm / prev bounds what is left, theta / (1 - theta) * nrm:
+        # below the tolerance, one more iteration would only confirm it
+        if it > 0 and nrm * nrm <= tol * max_abs(X) * (prev - nrm):
             return True, first, rc
         prev = nrm
     return False, first, rc
@@ -113,6 +119,8 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
     steps = 0
     rc = 1.0
     h_next = h
+    jac_ws, hs_ws, piv_ws = ws[1], ws[2], ws[7]
+    have_k1 = False
     while tau < 1.0:
         if steps >= budget:
             return TOO_MANY_STEPS, steps, rc, h
@@ -120,7 +128,9 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
         h_next = h
         h = min(h, 1.0 - tau)
         s = s_a + tau * ds
-        ok = velocity(X, s, ds, hom, ws, k1) > 0.0
+        # k1 is kept from the last accepted step's corrector (first same as last)
+        ok = have_k1 or velocity(X, s, ds, hom, ws, k1) > 0.0
+        have_k1 = ok
         if ok:
             for j in range(N):
                 Xp[j] = X[j] + 0.5 * h * k1[j]
@@ -144,6 +154,12 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
             for j in range(N):
                 X[j] = Xp[j]
             tau = 1.0 if tau_new >= 1.0 else tau_new
+            if tau < 1.0:
+                # the velocity at the new point from the corrector's last Jacobian, taken
+                # within the corrector tolerance of it: one evaluation less per step
+                for j in range(N):
+                    k1[j] = -hs_ws[j] * ds
+                lu_solve(jac_ws, piv_ws, k1)
             # the first Newton update measures the RK4 error, which scales as h^5
             err = first / max_abs(X)
             grow = 3.0 if err * 243.0 <= target else 0.9 * (target / err) ** 0.2
