@@ -281,6 +281,24 @@ def bench_solve(spec, name: str, repeats: int, repeat_limit: float, seed: int, h
     return out, ours, phc_real
 
 
+def phc_only(system, seed: int, timeout: float) -> dict:
+    """One ``phc -b`` run on a row we do not track: its paths, solutions and time."""
+    from solver.phcpack import PHCpackError, solve_phc
+
+    try:
+        res = solve_phc(system, seed=seed, timeout=timeout)
+    except PHCpackError as exc:
+        return {"error": str(exc)}
+    return {
+        "seconds": res.seconds,
+        "paths": res.paths,
+        "root_counts": res.root_counts,
+        "path_status": {k: res.counts[k] for k in ("regular", "singular", "at_infinity", "failed")},
+        "finite": len(res.solutions),
+        "real": res.counts["real"],
+    }
+
+
 def bench_polyhedral(spec, ours, seed: int, phc_real: np.ndarray | None) -> dict:
     """Our tracker from phcpy's polyhedral start (one run): what it finds and misses."""
     from solver.gradient_system import network_loss
@@ -303,6 +321,61 @@ def bench_polyhedral(spec, ours, seed: int, phc_real: np.ndarray | None) -> dict
     if phc_real is not None:
         phc_unmatched, _ = match_solutions(poly_real, phc_real, MATCH_TOLERANCE)
         out["phc_real_all_in_it"] = bool(phc_unmatched.size == 0)
+    return out
+
+
+def profile_paths(spec, seed: int, sample: int = 0) -> dict:
+    """Where our tracking time goes: the pipeline of ``solve`` (same start system, same
+    random choices, hence the same paths) split into its first pass and the re-tracking
+    of the failed paths, each timed, with outcomes and steps per path by outcome.
+
+    With ``sample`` > 0 and more start solutions than that, a random sample of that many
+    paths is tracked and the full time projected (``projected_seconds``)."""
+    from solver.network_structure import best_network_structure
+    from solver.gradient_system import network_loss
+    from solver.options import TrackerOptions
+    from solver.result import FailureReason, PathStatus
+    from solver.solve import choose_start, homotopy_data, track
+
+    system = network_loss(spec).system
+    structure, count, status = best_network_structure(spec)
+    rng = np.random.default_rng(seed)  # as solve(): start coefficients, then gamma and patch
+    t_start, start = timed(lambda: choose_start(system, "linear-product", rng, seed, structure))
+    hom = homotopy_data(system, start, rng)
+    t_sol, starts = timed(lambda: np.concatenate(list(start.solutions())))
+    P = starts.shape[0]
+    if sample and sample < P:
+        idx = np.sort(np.random.default_rng(seed + 1).choice(P, size=sample, replace=False))
+        starts = np.ascontiguousarray(starts[idx])
+    k = starts.shape[0]
+    t1, (ends, st, reason, winding, steps) = timed(lambda: track(starts, hom, TrackerOptions.default()))
+    failed = np.flatnonzero(st == PathStatus.FAILED)
+    t2, retry = timed(lambda: track(starts[failed], hom, TrackerOptions.conservative()))
+
+    def by_status(status, steps_):
+        out = {}
+        for s in PathStatus:
+            m = status == s
+            out[s.name.lower()] = {"paths": int(m.sum()), "mean_steps": float(steps_[m].mean()) if m.any() else None}
+        return out
+
+    out = {
+        "start_paths": int(P),
+        "tracked_paths": int(k),
+        "sampled": bool(k < P),
+        "choose_start_seconds": t_start,
+        "start_solutions_seconds": t_sol,
+        "first_pass_seconds": t1,
+        "first_pass": by_status(st, steps),
+        "first_pass_failure_reasons": {
+            FailureReason(int(r)).name.lower(): int((reason[failed] == r).sum()) for r in np.unique(reason[failed])
+        },
+        "retry_seconds": t2,
+        "retry": by_status(retry[1], retry[4]) if failed.size else {},
+        "ms_per_path_first_pass": 1e3 * t1 / max(k, 1),
+    }
+    if out["sampled"]:
+        out["projected_seconds"] = (t1 + t2) * P / k
     return out
 
 
@@ -355,8 +428,17 @@ def markdown_table(report: dict) -> str:
         ]
         s = r.get("solve")
         if s is None:
-            cells.append(r.get("not_tracked", "not tracked"))
-            cells += ["-"] * 11
+            text = r.get("not_tracked", "not tracked")
+            pr = r.get("profile")
+            if pr and pr.get("sampled"):
+                text += f"; sample of {pr['tracked_paths']:,}: projected {pr['projected_seconds']:,.0f} s"
+            cells.append(text)
+            cells += ["-", "-"]
+            po = r.get("phc_only")
+            if po and "error" not in po:
+                cells += [_int(po["paths"]), f"{po['finite']:,} / {po['real']}", "-", "-", "-", _f(po["seconds"]), "-", "-", "-"]
+            else:
+                cells += ["-"] * 9 if not po else ["-", f"phc -b: {po['error'][:40]}"] + ["-"] * 7
         else:
             matched = s.get("phc_real_all_in_ours")
             matched_s = "-" if matched is None else ("yes" if matched else f"**no: {s['phc_real_not_in_ours']} missed**")
@@ -413,6 +495,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--phc-timeout", type=float, default=3600.0, help="time limit for one phc -b run (s)")
     p.add_argument("--skip-polyhedral", action="store_true", help="no run of our tracker from the polyhedral start")
     p.add_argument("--skip-phc", action="store_true", help="no phc -b runs")
+    p.add_argument("--profile", action="store_true", help="tracked rows: one more run split into first pass and re-tracking, timed")
+    p.add_argument(
+        "--profile-sample", type=int, default=0, metavar="K",
+        help="rows over --max-paths: track a random sample of K start solutions and project the full time (0: no)",
+    )  # fmt: skip
+    p.add_argument(
+        "--phc-untracked", default="", metavar="NAMES",
+        help="comma-separated rows over --max-paths on which phc -b still runs once (its own paths), e.g. 2-2-1",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="data seed and solver seed")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "network.json"), help="JSON output path")
     p.add_argument("--_mixed-volume", dest="mixed_volume_child", help=argparse.SUPPRESS)
@@ -482,8 +573,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             if entry["linear_product"] > args.max_paths:
                 entry["not_tracked"] = f"not tracked (over --max-paths {args.max_paths:,})"
                 log(f"  {name}: {entry['not_tracked']}")
+                if args.profile_sample:
+                    log(f"  {name}: profiling a sample of {args.profile_sample} paths ...")
+                    entry["profile"] = profile_paths(spec, args.seed, args.profile_sample)
+                    log(f"  {name}: projected {entry['profile'].get('projected_seconds', 0):.0f} s for all paths")
+                if name in args.phc_untracked.split(",") and have_phc:
+                    entry["phc_only"] = phc_only(system, args.seed, args.phc_timeout)
+                    log(f"  {name}: phc -b {entry['phc_only']}")
             else:
                 entry["solve"], ours, phc_real = bench_solve(spec, name, args.repeats, args.repeat_limit, args.seed, have_phc, args.phc_timeout)
+                if args.profile:
+                    entry["profile"] = profile_paths(spec, args.seed)
+                    pr = entry["profile"]
+                    log(f"  {name} profile: first pass {pr['first_pass_seconds']:.1f} s, re-tracking {pr['retry_seconds']:.1f} s")
                 if not args.skip_polyhedral:
                     try:
                         entry["polyhedral"] = bench_polyhedral(spec, ours, args.seed, phc_real)
