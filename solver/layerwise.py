@@ -21,9 +21,9 @@ and the report counts it.
 Features are propagated through the real activation. The output layer is the ridge
 least-squares fit on the last features.
 
-The neuron systems of a layer form one family whose parameters are the moments: the
-first round of a layer solves one generic member (complex moments near the round's mean)
-with a linear-product start, and every neuron system is then reached from its solutions by
+The neuron systems form one family whose parameters are the moments: the first round
+solves one generic member (complex moments near the round's mean) with a linear-product
+start, once per init call, and every neuron system is then reached from its solutions by
 a coefficient-parameter homotopy (:mod:`solver.parameter_homotopy`): 33 paths per neuron
 instead of 57 for ``q = 1`` (105 instead of 243 for ``q = 2``), none of them diverging.
 Each round is one call of :func:`solve_systems`, one batched Numba call.
@@ -357,6 +357,7 @@ def layerwise_layer(
     solver: Callable[..., list[dict]] | None = None,
     batch: int | None = 8,
     window: bool = True,
+    families: dict | None = None,
 ) -> LayerInit:
     """Weights of one hidden layer, neuron by neuron from exact small problems.
 
@@ -390,6 +391,9 @@ def layerwise_layer(
     window : bool
         Fit each neuron on a random window of its projection (centre at a random sample
         point, half width 0.3 to 1 of the range) rather than on all of it.
+    families : dict, optional
+        Generic neuron systems by family (:func:`neuron_family`), shared between the
+        layers of one init call; filled in place.
 
     Returns
     -------
@@ -414,7 +418,10 @@ def layerwise_layer(
     paths = real_pts = minima_used = fallbacks = 0
     fallback_idx: list[int] = []
     n_systems = 0
-    family = None  # the layer's generic neuron system, from its first round
+    # the generic neuron system of this family: made from the first round that needs
+    # it, then shared by the later rounds and layers of the same init call
+    family_key = (q, bias, float(weight_decay), surrogate.coefficients.tobytes())
+    families = {} if families is None else families
     batch = max(1, int(batch or out_features))
     for first in range(0, out_features, batch):
         members = list(range(first, min(first + batch, out_features)))
@@ -446,10 +453,10 @@ def layerwise_layer(
             moments = neuron_moments(u[mask], t[mask], surrogate.coefficients.size - 1, bias)
             system = neuron_system_from_moments(moments, q, surrogate.coefficients, weight_decay, bias)
             problems.append(NeuronProblem(system, moments, u, v, centre, spread, t, od))
-        if family is None:
+        if family_key not in families:
             moments = np.array([p.moments for p in problems])
-            family = neuron_family(moments, q, surrogate.coefficients, weight_decay, bias, rng, seed)
-        solved = solve_fn([p.system for p in problems], seed=seed + first, max_paths=max_paths, family=family)
+            families[family_key] = neuron_family(moments, q, surrogate.coefficients, weight_decay, bias, rng, seed)
+        solved = solve_fn([p.system for p in problems], seed=seed + first, max_paths=max_paths, family=families[family_key])
         n_systems += len(problems)
 
         for i, prob, sol in zip(members, problems, solved):
@@ -579,6 +586,7 @@ def layerwise_init(
     if ya.shape[1] != defs[-1].out_features:
         raise InitError(f"data y has {ya.shape[1]} columns but the last layer has {defs[-1].out_features} outputs")
     rng = np.random.default_rng(seed)
+    families: dict = {}
     out_layers, stats = [], []
     totals = {"systems": 0, "paths": 0, "real_critical_points": 0, "minima_used": 0, "start_fallbacks": 0}
     for k, layer in enumerate(defs):
@@ -603,6 +611,7 @@ def layerwise_init(
                 max_paths=max_paths,
                 solver=solver,
                 batch=batch,
+                families=families,
             )
             for key in totals:
                 totals[key] += li.info.get(key, 0)
