@@ -366,7 +366,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     metrics = Metrics()
     state: dict[str, Any] = {}
-    SpecModel = engine.spec_model() or dict[str, Any]
+    SpecModel = engine.spec_model()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -456,8 +456,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 work = await anyio.to_thread.run_sync(precheck)
             except engine.PathLimit as exc:
                 raise ApiError(422, "limit_exceeded", str(exc), **{k: v for k, v in exc.body().items() if k != "reason"}) from None
-            except engine.EngineUnavailable as exc:
-                raise ApiError(503, "engine_unavailable", str(exc)) from None
             # no await between the counts and the insert: the event loop makes them atomic
             in_flight = st.count_active(owner)
             if in_flight >= settings.max_jobs_per_key:
@@ -532,8 +530,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             system = await anyio.to_thread.run_sync(engine.parse_system, body.system)
         except engine.InvalidInput as exc:
             raise ApiError(422, "invalid_request", str(exc), detail=exc.errors) from None
-        except engine.EngineUnavailable as exc:
-            raise ApiError(503, "engine_unavailable", str(exc)) from None
         if system.n_variables > settings.max_variables:
             raise _limit("max_variables", system.n_variables, settings.max_variables,
                          f"the system has {system.n_variables} unknowns, more than this service's limit of {settings.max_variables}")

@@ -443,20 +443,6 @@ def load_into(model: Any, tensors: Mapping[str, Any]) -> None:
                 lin.bias.copy_(torch.as_tensor(tensors[f"{k}.bias"]).to(lin.bias.dtype))
 
 
-def _local_init() -> Any:
-    """The in-process ``init_`` of the solver package (the embedded default)."""
-    import importlib
-
-    for mod in ("solver.torch_init",):
-        try:
-            fn = getattr(importlib.import_module(mod), "init_", None)
-        except ImportError:
-            continue
-        if fn is not None:
-            return fn
-    return None
-
-
 def init_(model: Any, x: Any, y: Any = None, mode: str = "auto", url: str | None = None,
           api_key: str | None = None, **options: Any) -> dict:
     """Initialise a torch model from a data sample: through the service at ``url`` (or
@@ -468,11 +454,6 @@ def init_(model: Any, x: Any, y: Any = None, mode: str = "auto", url: str | None
     if url:
         with Client(url, api_key=api_key) as c:
             return c.init_(model, x, y, mode=mode, **options)
-    local = _local_init()
-    if local is None:
-        raise RuntimeError("no service URL given (url= or LPS_URL) and the in-process init_ "
-                           "is not available in this installation")
-    report = local(model, x, y, mode=mode, **options)
-    if hasattr(report, "to_json"):
-        report = report.to_json()
-    return report if isinstance(report, dict) else {"report": report}
+    from solver.torch_init import init_ as local_init
+
+    return local_init(model, x, y, mode=mode, **options).to_json()

@@ -1,8 +1,8 @@
 """The service's one door into the solver: validation, path counts, running a job, weights.
 
-Everything the service needs from ``solver`` goes through this module, imported lazily, so
-the web process starts fast and a solver piece that is missing in a build gives a clear
-:class:`EngineUnavailable` (503) instead of an import error.
+Everything the service needs from ``solver`` goes through this module. The engine's
+modules are imported inside the functions that use them, so the web process starts fast
+and Numba kernels load only in the worker processes.
 
 Run ``python -m api.engine --warm-up`` to compile (or load) the Numba kernels once, which
 is what the Docker build does.
@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
-import importlib.util
 import json
 import math
-import shutil
 import sys
 from typing import Any, Callable
 
@@ -27,10 +24,6 @@ Progress = Callable[[int, int | None, str], None]
 
 #: bumped when the service's result format changes, so old cache entries are not served
 RESULT_VERSION = "lps-service-result/1"
-
-
-class EngineUnavailable(RuntimeError):
-    """A solver piece the request needs is not installed or not written yet."""
 
 
 class InvalidInput(ValueError):
@@ -66,13 +59,6 @@ class PathLimit(ValueError):
         return out
 
 
-def _module(name: str, what: str):
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise EngineUnavailable(f"{what} is not available in this build ({name}: {exc})") from None
-
-
 @functools.lru_cache(maxsize=1)
 def _version() -> str:
     try:
@@ -90,12 +76,11 @@ def _hash(kind: str, canonical: str) -> str:
 # --------------------------------------------------------------------------------------
 # network specs
 # --------------------------------------------------------------------------------------
-def spec_model() -> type | None:
-    """The pydantic ``NetworkSpec`` class (request body of ``POST /solve``), if available."""
-    try:
-        return importlib.import_module("solver.spec").NetworkSpec
-    except (ImportError, AttributeError):
-        return None
+def spec_model() -> type:
+    """The pydantic ``NetworkSpec`` class (request body of ``POST /solve``)."""
+    from solver.spec import NetworkSpec
+
+    return NetworkSpec
 
 
 def network_hash(spec: Any) -> str:
@@ -115,7 +100,7 @@ def network_dims(spec: Any) -> dict[str, int]:
     }
 
 
-def _exact_path_count(spec: Any, max_paths: int) -> tuple[int, str, dict] | None:
+def _exact_path_count(spec: Any, max_paths: int) -> int:
     """Start-system path count of exact mode, by the network module's own bounded check.
 
     Raises
@@ -123,21 +108,15 @@ def _exact_path_count(spec: Any, max_paths: int) -> tuple[int, str, dict] | None
     PathLimit
         More paths than ``max_paths`` (or a network too large to count), with the counts.
     """
+    from solver.critical_points import BudgetExceeded, check_budget
+
     try:
-        cp = importlib.import_module("solver.critical_points")
-    except ImportError:
-        return None
-    check = getattr(cp, "check_budget", None)
-    if check is None:
-        return None
-    try:
-        _, count = check(spec, max_paths)
-    except getattr(cp, "BudgetExceeded", ()) as exc:
-        counts = dict(getattr(exc, "counts", {}) or {})
+        return int(check_budget(spec, max_paths)[1])
+    except BudgetExceeded as exc:
+        counts = dict(exc.counts)
         lp = counts.get("linear_product")
         raise PathLimit(lp if counts.get("linear_product_status") == "exact" else None, max_paths,
                         "linear-product", counts, message=str(exc)) from None
-    return int(count), "linear-product", {}
 
 
 def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
@@ -160,32 +139,7 @@ def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
         return len(spec.layers), "layers"
     if mode != "exact":
         return None
-    counted = _exact_path_count(spec, max_paths)
-    if counted is None:
-        return None  # the worker's own check refuses it before any work
-    count, start, counts = counted
-    if count > max_paths:
-        raise PathLimit(count, max_paths, start, counts)
-    return count, "paths"
-
-
-def _spec_runner() -> Callable | None:
-    """The end-to-end spec runner of the scalable-modes issue, once it exists."""
-    for mod, name in (
-        ("solver.modes", "run_spec"),
-        ("solver.init_modes", "run_spec"),
-        ("solver.auto", "run_spec"),
-        ("solver.network", "run_spec"),
-        ("solver.init", "run_spec"),
-        ("solver.critical_points", "run_spec"),
-    ):
-        try:
-            fn = getattr(importlib.import_module(mod), name, None)
-        except ImportError:
-            continue
-        if fn is not None:
-            return fn
-    return None
+    return _exact_path_count(spec, max_paths), "paths"
 
 
 def _to_jsonable(obj: Any) -> Any:
@@ -212,12 +166,11 @@ def _to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _normalise_network_result(out: Any, spec: Any) -> dict:
-    """Whatever the runner returned, as the service's result: mode, reason, counts,
+def _network_result(out: dict, spec: Any) -> dict:
+    """:func:`solver.init_modes.run_spec`'s result as the service's: mode, reason, counts,
     critical points (exact mode) and ``candidates[k].weights`` (tensor name -> nested
-    lists) for every candidate."""
-    if hasattr(out, "to_json"):
-        out = out.to_json()
+    lists) for every candidate (the best weights alone are candidate 0 in the scalable
+    modes)."""
     out = dict(out)
     best = out.pop("weights", None)
     shapes = spec.parameter_shapes()
@@ -248,23 +201,6 @@ def _unflatten(theta: np.ndarray, shapes: list[tuple[str, tuple[int, ...]]]) -> 
     return out
 
 
-def _run_start_mode(spec: Any, progress: Progress) -> dict:
-    start_init = _module("solver.start_init", "mode 'start'").start_init
-    n = len(spec.layers)
-    progress(0, n, "layers")
-    res = start_init(
-        [layer.model_dump() for layer in spec.layers],
-        spec.data.x_array(),
-        spec.data.y_array() if spec.data.y is not None else None,
-        degree=spec.surrogate.degree,
-        interval=tuple(spec.surrogate.interval),
-        weight_decay=spec.weight_decay,
-        seed=spec.seed,
-    )
-    progress(n, n, "layers")
-    return res.to_json()
-
-
 def run_network(request: dict, progress: Progress) -> dict:
     """Run a layer spec end to end (in a worker process).
 
@@ -280,47 +216,24 @@ def run_network(request: dict, progress: Progress) -> dict:
         JSON-ready result: ``mode``, ``reason``, ``counts``, ``critical_points`` (exact mode),
         ``candidates`` (each with ``weights``: tensor name -> nested lists).
     """
-    model = spec_model()
-    if model is None:
-        raise EngineUnavailable("the layer spec (solver.spec) is not available in this build")
-    spec = model.model_validate(request)
-    runner = _spec_runner()
-    if runner is not None:
-        try:
-            out = _call_with_progress(runner, spec, progress)
-        except Exception as exc:
-            if type(exc).__name__ == "BudgetExceeded":  # exact mode's own refusal, before any work
-                counts = dict(getattr(exc, "counts", {}) or {})
-                raise PathLimit(None, spec.max_paths, "linear-product", counts, message=str(exc)) from None
-            raise
-    elif spec.mode == "start":
-        out = _run_start_mode(spec, progress)
-    else:
-        raise EngineUnavailable(f"mode {spec.mode!r} is not available in this build yet (only 'start' is)")
-    result = _normalise_network_result(out, spec)
-    result.setdefault("spec_hash", spec.canonical_hash())
-    return result
+    from solver.critical_points import BudgetExceeded
+    from solver.init_modes import run_spec
 
-
-def _call_with_progress(fn: Callable, spec: Any, progress: Progress) -> Any:
-    """Call a solver function with a ``progress(done, total)`` callback if it takes one."""
-    import inspect
-
-    mode = getattr(spec, "mode", "")
+    spec = spec_model().model_validate(request)
     n_layers = len(spec.layers)
 
     def report(done: int, total: int) -> None:
         # exact mode counts paths; start and layerwise count layers; auto is one of them
-        unit = "paths" if mode == "exact" or (mode == "auto" and total != n_layers) else "layers"
+        unit = "paths" if spec.mode == "exact" or (spec.mode == "auto" and total != n_layers) else "layers"
         progress(done, total, unit)
 
     try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        params = {}
-    if "progress" in params:
-        return fn(spec, progress=report)
-    return fn(spec)
+        out = run_spec(spec, progress=report)
+    except BudgetExceeded as exc:  # exact mode's own refusal, before any work
+        raise PathLimit(None, spec.max_paths, "linear-product", dict(exc.counts), message=str(exc)) from None
+    result = _network_result(out, spec)
+    result.setdefault("spec_hash", spec.canonical_hash())
+    return result
 
 
 def paths_of(result: dict) -> int | None:
@@ -391,17 +304,18 @@ def parse_system(text: str) -> Any:
     InvalidInput
         With the line and column of the parse error.
     """
-    fmt = _module("solver.phc_format", "the PHC text parser")
-    system_mod = _module("solver.system", "the engine")
+    from solver.phc_format import PHCParseError, parse_system as parse_phc
+    from solver.system import InvalidSystem
+
     try:
-        system = fmt.parse_system(text)
-    except getattr(fmt, "PHCParseError", ValueError) as exc:
+        system = parse_phc(text)
+    except PHCParseError as exc:
         err = {"field": "system", "reason": str(exc)}
         for attr in ("line", "column"):
             if getattr(exc, attr, None) is not None:
                 err[attr] = getattr(exc, attr)
         raise InvalidInput([err]) from None
-    except system_mod.InvalidSystem as exc:
+    except InvalidSystem as exc:
         raise InvalidInput([{"field": "system", "reason": str(exc)}]) from None
     if not system.is_square:
         raise InvalidInput([{
@@ -424,8 +338,9 @@ def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
     counts = {"total_degree": int(system.total_degree), "linear_product": None}
     if start == "total-degree":
         return counts["total_degree"], "total-degree", counts
-    lp = _module("solver.linear_product", "the engine")
-    _, count, _ = lp.best_structure(system)
+    from solver.linear_product import best_structure
+
+    _, count, _ = best_structure(system)
     counts["linear_product"] = int(count)
     if start == "auto" and count >= system.total_degree:
         return counts["total_degree"], "total-degree", counts
@@ -434,10 +349,11 @@ def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
 
 def run_system(request: dict, progress: Progress) -> dict:
     """Solve a PHC-text system (in a worker process); returns the ``lps solve`` JSON."""
-    solve_mod = _module("solver.solve", "the engine")
+    from solver.solve import TooManyPaths, solve
+
     system = parse_system(request["system"])
     try:
-        result = solve_mod.solve(
+        result = solve(
             system,
             start=request.get("start", "auto"),
             seed=int(request.get("seed", 0)),
@@ -445,7 +361,7 @@ def run_system(request: dict, progress: Progress) -> dict:
             options=request.get("tracker", "default"),
             progress=lambda done, total: progress(done, total, "paths"),
         )
-    except getattr(solve_mod, "TooManyPaths", ()) as exc:
+    except TooManyPaths as exc:
         raise PathLimit(exc.count, exc.max_paths, exc.start, exc.counts) from None
     return _to_jsonable(result.to_json())
 
@@ -455,31 +371,16 @@ def run_system(request: dict, progress: Progress) -> dict:
 # --------------------------------------------------------------------------------------
 def backends() -> dict[str, bool]:
     """Which engine backends this process can use (for ``GET /health``)."""
-    out = {"numba": importlib.util.find_spec("numba") is not None}
-    try:
-        ph = importlib.import_module("solver.phcpack")
-        out["phc"] = bool(ph.phc_available())
-        out["phcpy"] = bool(ph.phcpy_available())
-    except Exception:  # the PHCpack wrapper is optional: report what can be seen
-        out["phc"] = shutil.which("phc") is not None
-        out["phcpy"] = importlib.util.find_spec("phcpy") is not None
-    return out
+    from solver.phcpack import phc_available, phcpy_available
+
+    return {"numba": True, "phc": bool(phc_available()), "phcpy": bool(phcpy_available())}
 
 
-def features() -> dict[str, bool]:
-    """Which request kinds this build can run."""
-    def has(name: str) -> bool:
-        try:
-            return importlib.util.find_spec(name) is not None
-        except ImportError:
-            return False
+def features() -> dict[str, Any]:
+    """What this build serves (for ``GET /health``)."""
+    from solver.init_modes import MODES
 
-    return {
-        "network_spec": has("solver.spec"),
-        "exact_mode": has("solver.critical_points"),
-        "spec_runner": _spec_runner() is not None,
-        "systems": has("solver.solve") and has("solver.phc_format"),
-    }
+    return {"network_spec": True, "modes": list(MODES), "systems": True}
 
 
 WARM_SPEC = {
@@ -497,19 +398,14 @@ def warm_up(full: bool = False) -> float:
     """
     import time
 
+    from solver.examples import katsura
+    from solver.solve import solve
+
     t0 = time.perf_counter()
-    try:
-        solve_mod = importlib.import_module("solver.solve")
-        examples = importlib.import_module("solver.examples")
-    except ImportError:
-        return 0.0
-    solve_mod.solve(examples.katsura(2), seed=0)
-    if full and _spec_runner() is not None:
+    solve(katsura(2), seed=0)
+    if full:
         for mode in ("layerwise", "exact"):
-            try:
-                run_network({**WARM_SPEC, "mode": mode}, lambda done, total, unit: None)
-            except EngineUnavailable:
-                pass
+            run_network({**WARM_SPEC, "mode": mode}, lambda done, total, unit: None)
     return time.perf_counter() - t0
 
 

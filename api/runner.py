@@ -97,8 +97,6 @@ def execute(store: JobStore, job_id: str, attempt: int) -> str:
     except engine.InvalidInput as exc:
         err = {"reason": str(exc), "detail": exc.errors}
         return "failed" if store.finish_failed(job_id, attempt, err) else "stale"
-    except engine.EngineUnavailable as exc:
-        return "failed" if store.finish_failed(job_id, attempt, {"reason": str(exc)}) else "stale"
     except Exception as exc:  # a solver error: the job fails with the reason, the worker lives on
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
         reason = f"{type(exc).__name__}: {exc}"
