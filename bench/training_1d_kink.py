@@ -10,6 +10,8 @@ extra baseline:
 * inits ``he`` (``kaiming_normal_``, zero biases: exactly ``training.he_``), ``he_bias``
   (the same ``kaiming_normal_`` weights, biases left at PyTorch's default
   U(-1/sqrt(fan_in), 1/sqrt(fan_in))), ``start`` and ``layerwise`` (``init_``);
+* ``start_kN``: ``start`` with at most N anchor rows per neuron (``max_points=N``; the
+  default is 32, so a second-layer neuron interpolates 32 random surrogate roots);
 * several learning rates (``--lrs``).
 
 With zero biases every first-layer neuron of He is ``relu(w x)``, and so is each deeper
@@ -85,7 +87,10 @@ def init_model(task: str, init: str, seed: int):
         he_weights_only_(model)
     else:
         rows = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed))[: min(1024, len(xtr))]
-        init_(model, xtr[rows], ytr[rows], mode=init, seed=seed)
+        if init.startswith("start_k"):  # start with at most N anchors per neuron (default 32)
+            init_(model, xtr[rows], ytr[rows], mode="start", seed=seed, max_points=int(init[len("start_k"):]))
+        else:
+            init_(model, xtr[rows], ytr[rows], mode=init, seed=seed)
     return model, xtr, ytr, xte, yte
 
 
@@ -125,7 +130,11 @@ def scales(task: str, init: str, seed: int) -> dict:
         return {"W1": float(model[0].weight.abs().mean()), "b1": float(model[0].bias.abs().mean()),
                 "W2": float(model[2].weight.abs().mean()), "b2": float(model[2].bias.abs().mean()),
                 "z2_spread": float((z2.max(0).values - z2.min(0).values).mean()),
-                "h2_max": float(h2.max()), "W3": float(model[4].weight.norm())}
+                "h2_max": float(h2.max()), "W3": float(model[4].weight.norm()),
+                # shape of the second-layer features along x (x sorted): total variation over
+                # spread is 1 for a monotone neuron; sign changes count its kinks on the data
+                "z2_tv_over_spread": float(((z2[1:] - z2[:-1]).abs().sum(0) / (z2.max(0).values - z2.min(0).values)).mean()),
+                "z2_sign_changes": float(((z2[1:] > 0) != (z2[:-1] > 0)).sum(0).float().mean())}
 
 
 def check() -> int:
