@@ -16,12 +16,17 @@ extra baseline:
 
 With zero biases every first-layer neuron of He is ``relu(w x)``, and so is each deeper
 layer: a zero-bias ReLU net is positively homogeneous, f(x) = a x for x > 0 and b x for
-x < 0. |x| is in that two-parameter family (a = 1, b = -1); |x - 0.3| and sin are not.
+x < 0, at initialisation. |x| is in that two-parameter family (a = 1, b = -1); |x - 0.3|
+and sin are not.
 
     .venv/bin/python bench/training_1d_kink.py --check      # same numbers as training.run (seed 0)
     .venv/bin/python bench/training_1d_kink.py              # 10 seeds, 4 targets, 4 inits, lr 3e-3
-    .venv/bin/python bench/training_1d_kink.py --tasks sin,sin_shift --inits he,he_bias,start \\
+    .venv/bin/python bench/training_1d_kink.py --inits he,start_k2,start_k4,start_k8 \\
+        --out bench/results/training_1d_kink_anchors.json
+    .venv/bin/python bench/training_1d_kink.py --tasks sin,abs_shift --inits he,start,start_k2 \\
         --lrs 1e-3,1e-2 --out bench/results/training_1d_kink_lr.json
+    .venv/bin/python bench/training_1d_kink.py --inits he,he_bias,start,start_k2,layerwise \\
+        --combine bench/results/training_1d_kink.json,bench/results/training_1d_kink_anchors.json
 """
 
 from __future__ import annotations
@@ -205,8 +210,21 @@ def main(argv=None) -> int:
     ap.add_argument("--scales", action="store_true", help="print init scales (seeds 0-4) and stop")
     ap.add_argument("--out", default=str(RESULTS / "training_1d_kink.json"))
     ap.add_argument("--figure", default=None, help="PNG of the curves (default: next to --out)")
+    ap.add_argument("--combine", default=None,
+                    help="comma-separated result JSONs: print one table and plot --figure from them (no runs)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if args.combine:
+        seen, results = set(), []
+        for f in args.combine.split(","):
+            for r in json.loads(Path(f).read_text())["results"]:
+                key = (r["task"], r["init"], r["lr"], r["seed"])
+                if key not in seen and r["task"] in args.tasks.split(",") and r["init"] in args.inits.split(","):
+                    seen.add(key)
+                    results.append(r)
+        table(results)
+        plot(results, Path(args.figure or FIGURES / "training_1d_kink.png"))
+        return 0
     if args.check:
         return check()
     tasks, inits = args.tasks.split(","), args.inits.split(",")
