@@ -58,6 +58,10 @@ _SETTLED = 0.1
 #: the size of finite solutions that could be mistaken for diverging paths (max|x| > 50);
 #: 0.3 lost solutions of size 7-10 on cyclic-7 and eco-8 (bench/ENGINE_RESULTS.md)
 _LOOSE_INFINITY = 0.02
+#: a path that breaks down after this many samples with valuation above 0.1 in a row ...
+_DECAYING_SAMPLES = 4
+#: ... and |x0| / max|X| below this was diverging
+_SLOW_INFINITY = 0.1
 
 
 @njit(cache=True)
@@ -98,6 +102,21 @@ def cauchy_loop(X, radius, hom, ws, bufs, opts, budget, est):
 
 
 @njit(cache=True)
+def diverging(v1, v2, r, decaying) -> bool:
+    """Whether a path the tracker cannot follow further (or out of samples) was going to
+    infinity: ``x0`` decaying at the last two samples with ``|x0| / max|X|`` small, or at
+    each of the last ``_DECAYING_SAMPLES`` samples with it below ``_SLOW_INFINITY``.
+
+    The second case is slow divergence onto singular components at infinity (``x0 ~
+    s^(1/4)`` on the 1-2-1 network system: ``r`` would need ``s ~ 1e-20`` to get small); a
+    finite endpoint's valuation tends to 0 instead.
+    """
+    if v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r < _LOOSE_INFINITY:
+        return True
+    return decaying >= _DECAYING_SAMPLES and r < _SLOW_INFINITY
+
+
+@njit(cache=True)
 def run_endgame(X, hom, ws, bufs, opts, budget):
     """Take X from ``s = endgame_start`` to its endpoint, in place.
 
@@ -122,6 +141,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
     prev_est = np.empty(N, dtype=np.complex128)
     Xs = np.empty(N, dtype=np.complex128)
     k = 0
+    decaying = 0  # consecutive samples with valuation above 0.1
     h_seg = 1.0
     agreed_before = False
     tangent = np.empty(N, dtype=np.complex128)
@@ -132,13 +152,14 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
         steps += st
         if code != 0:
             # broke down near a singular endpoint: while x0 was decaying, that is infinity
-            if v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r_prev < _LOOSE_INFINITY:
+            if diverging(v1, v2, r_prev, decaying):
                 return AT_INFINITY, 0, 0, steps
             return FAILED, code, 0, steps
         s = s_next
         r = abs(X[0]) / max_abs(X)
         v = np.log(r_prev / r) / log_h if r > 0.0 and r_prev > 0.0 else 1.0
         r_prev = r
+        decaying = decaying + 1 if v > 0.1 else 0
         # at infinity: x0 decays with a positive valuation that has settled, seen either
         # over three samples or as agreement of the difference quotient with the
         # derivative estimate Re(s x0'/x0) - Re(s xm'/xm) (xm the largest coordinate)
@@ -197,6 +218,6 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
                     prev_est[j] = est[j]
                 have_estimate = True
         if s < smin or steps >= budget:
-            if r < inf_thr or (v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r < _LOOSE_INFINITY):
+            if r < inf_thr or diverging(v1, v2, r, decaying):
                 return AT_INFINITY, 0, 0, steps
             return FAILED, NOT_CONVERGED, 0, steps

@@ -62,10 +62,11 @@ def velocity(X, s, ds, hom, ws, out) -> float:
 def newton_correct(X, s, hom, ws, tol, max_iter, dx):
     """Newton on H(., s) = 0 from X, in place.
 
-    Returns ``(converged, first_update_norm, pivot_ratio)``; convergence needs every
-    update at most half the previous one and the update, or the error left after it as
-    estimated from the contraction rate, below ``tol * max|X|``. On success the
-    workspace still holds the factored Jacobian and ``dH/ds`` at the last point evaluated.
+    Returns ``(converged, first_update_norm, pivot_ratio)``; convergence needs the update
+    below ``tol * max|X|`` and every update at most half the previous one. (Stopping one
+    iteration early, once the contraction rate bounds the error left, let a path jump on
+    the 2-1-1 network system.) On success the workspace still holds the factored Jacobian
+    and ``dH/ds`` at the last point evaluated.
     """
     f, jac, piv = ws[0], ws[1], ws[7]
     first = 0.0
@@ -89,10 +90,6 @@ def newton_correct(X, s, hom, ws, tol, max_iter, dx):
         elif nrm > 0.5 * prev:
             return False, first, rc
         if nrm <= tol * max_abs(X):
-            return True, first, rc
-        # contraction theta = nrm / prev bounds what is left, theta / (1 - theta) * nrm:
-        # below the tolerance, one more iteration would only confirm it
-        if it > 0 and nrm * nrm <= tol * max_abs(X) * (prev - nrm):
             return True, first, rc
         prev = nrm
     return False, first, rc
