@@ -3,7 +3,8 @@
 * ``start`` on a 784-256-256-10 MLP with a 1,024-row sample (digits upsampled to 28x28, so
   the rows have the structure of image data: constant borders, correlated pixels);
 * ``layerwise`` on a 64-128-128-10 MLP with digits (1,024 rows): 256 one-neuron systems
-  solved by the engine.
+  solved by the engine; and, as the engine's own baseline in the same run, layerwise with
+  the coefficient-parameter homotopy against one linear-product start per neuron.
 
 The baseline is ``kaiming_normal_`` on every Linear of the same model (what the user
 would otherwise call); times are medians of repeats, and the ratio ours / baseline is
@@ -84,13 +85,45 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"{mode} {name}: {row['ours_seconds']:.3g} s vs kaiming_normal_ {row['kaiming_seconds'] * 1e3:.3g} ms "
               f"(ratio {row['ratio']:.3g}); {row['counts']}", file=sys.stderr, flush=True)
+    # the engine's part of layerwise: the coefficient-parameter homotopy (one generic
+    # neuron system, 33 paths per neuron) against one linear-product start per neuron
+    # (57 paths, 24 diverging), interleaved in this run
+    from solver.init_common import LayerDef
+    from solver.layerwise import layerwise_init, solve_systems
+
+    def per_neuron_starts(systems, seed=0, max_paths=100_000, family=None):
+        return solve_systems(systems, seed=seed, max_paths=max_paths)  # ignores the family
+
+    defs = [LayerDef(64, 128), LayerDef(128, 128), LayerDef(128, 10, "identity")]
+    onehot = np.eye(10)[y]
+    engine = {"parameter homotopy": [], "per-neuron linear-product starts": []}
+    for r in range(args.repeats):
+        for label, hook in (("parameter homotopy", None), ("per-neuron linear-product starts", per_neuron_starts)):
+            t0 = time.perf_counter()
+            res = layerwise_init(defs, x, onehot, seed=r, solver=hook)
+            engine[label].append((time.perf_counter() - t0, res.counts["paths"]))
+    base_s = float(np.median([t for t, _ in engine["per-neuron linear-product starts"]]))
+    for label, runs in engine.items():
+        row = {"mode": f"layerwise engine: {label}", "network": "64-128-128-10", "rows": int(x.shape[0]),
+               "repeats": args.repeats, "seconds": float(np.median([t for t, _ in runs])), "paths": runs[0][1]}
+        row["ratio_to_per_neuron_starts"] = row["seconds"] / base_s
+        rows.append(row)
+        print(f"{row['mode']}: {row['seconds']:.3g} s, {row['paths']} paths, "
+              f"ratio to per-neuron starts {row['ratio_to_per_neuron_starts']:.2f}", file=sys.stderr, flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=1))
     print("| mode | network | rows | ours (s) | kaiming_normal_ (ms) | ratio | engine paths |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['mode']} | {r['network']} | {r['rows']} | {r['ours_seconds']:.3g} | {r['kaiming_seconds'] * 1e3:.3g} | "
-              f"{r['ratio']:.3g} | {r['counts'].get('paths', 0)} |")
+        if "kaiming_seconds" in r:
+            print(f"| {r['mode']} | {r['network']} | {r['rows']} | {r['ours_seconds']:.3g} | {r['kaiming_seconds'] * 1e3:.3g} | "
+                  f"{r['ratio']:.3g} | {r['counts'].get('paths', 0)} |")
+    print()
+    print("| layerwise engine | network | seconds | paths | ratio to per-neuron starts |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        if "ratio_to_per_neuron_starts" in r:
+            print(f"| {r['mode'].split(': ')[1]} | {r['network']} | {r['seconds']:.3g} | {r['paths']} | {r['ratio_to_per_neuron_starts']:.2f} |")
     return 0
 
 
