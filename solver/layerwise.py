@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from math import comb, factorial
+from math import factorial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -400,7 +400,7 @@ def layerwise_layer(
     LayerInit
         ``info``: systems, paths, real critical points, minima used, fallbacks.
     """
-    from solver.start_init import place_thresholds, start_layer
+    from solver.start_init import start_layer
 
     if projection_dim not in (1, 2):
         raise InitError(f"projection_dim must be 1 or 2, got {projection_dim}")

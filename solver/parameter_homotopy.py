@@ -33,7 +33,7 @@ import numpy as np
 from solver.options import TrackerOptions
 from solver.result import PathStatus, SolveResult
 from solver.solutions import cluster
-from solver.system import InvalidSystem, Polynomial, System
+from solver.system import InvalidSystem, System
 
 
 def generic_solutions(generic: System, seed: int = 0, tries: int = 2, max_paths: int = 1_000_000) -> np.ndarray:
