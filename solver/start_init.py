@@ -60,6 +60,9 @@ from solver.init_common import (
 #: the minimum-norm solution is taken); keeps a 784-input layer at a few ms per neuron
 DEFAULT_MAX_POINTS = 32
 
+#: neighbours per probe in :func:`local_dimension`: local dimensions 1-3 are detected
+LOCAL_NEIGHBOURS = 4
+
 
 def _choose_rows(rng: np.random.Generator, n_rows: int, n_sets: int, k: int) -> np.ndarray:
     """``n_sets`` random subsets of ``k`` distinct row indices, shape (n_sets, k)."""
@@ -67,6 +70,56 @@ def _choose_rows(rng: np.random.Generator, n_rows: int, n_sets: int, k: int) -> 
         return np.tile(np.arange(n_rows), (n_sets, 1))
     keys = rng.random((n_sets, n_rows))
     return np.argpartition(keys, k - 1, axis=1)[:, :k]
+
+
+def local_dimension(
+    h: np.ndarray,
+    neighbours: int = LOCAL_NEIGHBOURS,
+    probes: int = 256,
+    quantile: float = 25.0,
+    rel_tol: float = 1e-8,
+) -> int | None:
+    """Dimension of the sample near its rows, when the neighbourhoods show a low one.
+
+    For each of ``probes`` rows (evenly spaced in the sorted distinct rows: no random draw,
+    so the seed's stream is untouched) take it and its ``neighbours`` nearest rows and
+    compute the affine rank of those ``neighbours + 1`` points (singular values above
+    ``rel_tol`` of the largest). On a piecewise-linear image of d-dimensional data (the
+    features of a ReLU layer) a neighbourhood inside one linear piece has rank ``d``; one
+    that straddles a kink has more. Kinks only raise the rank, so the dimension is a low
+    quantile of the ranks, not the median.
+
+    Parameters
+    ----------
+    h : ndarray, shape (N, n)
+    neighbours : int
+        Neighbours per probe; dimensions of ``neighbours`` or more are not resolved.
+    probes : int
+    quantile : float
+        Percentile of the neighbourhood ranks taken as the dimension.
+    rel_tol : float
+
+    Returns
+    -------
+    int or None
+        The estimated dimension (>= 1) when it is below ``neighbours``; None when the
+        neighbourhoods are full rank (high-dimensional data, e.g. images) or there are
+        too few distinct rows to tell.
+    """
+    h = np.unique(np.asarray(h, dtype=np.float64), axis=0)
+    N = h.shape[0]
+    if N < neighbours + 2:
+        return None
+    p = h[np.linspace(0, N - 1, min(probes, N)).round().astype(int)]
+    d2 = (p * p).sum(axis=1)[:, None] - 2.0 * (p @ h.T) + (h * h).sum(axis=1)[None, :]
+    near = np.argpartition(d2, neighbours, axis=1)[:, : neighbours + 1]
+    g = h[near]
+    g = g - g.mean(axis=1, keepdims=True)
+    with single_thread_blas():
+        sv = np.linalg.svd(g, compute_uv=False)
+    ranks = (sv > rel_tol * np.maximum(sv[:, :1], np.finfo(float).tiny)).sum(axis=1)
+    d = int(np.floor(np.percentile(ranks, quantile)))
+    return max(d, 1) if d < neighbours else None
 
 
 def solve_anchors(h: np.ndarray, rows: np.ndarray, targets: np.ndarray, bias: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -222,6 +275,8 @@ def start_layer(
     max_points: int | None = DEFAULT_MAX_POINTS,
     max_redraws: int = 8,
     cover: bool = False,
+    levels: str = "random",
+    adapt_to_dimension: bool = True,
 ) -> LayerInit:
     """Start-solution weights for one layer.
 
@@ -246,6 +301,14 @@ def start_layer(
         unsplit) before falling back to a random direction.
     cover : bool
         Apply :func:`cover_rows` (for ReLU layers, whose inactive side is a constant).
+    adapt_to_dimension : bool
+        Cap the anchors at ``d + 1`` when :func:`local_dimension` finds the layer's input
+        locally ``d``-dimensional (see the module notes: more anchors than that make the
+        neuron oscillate along the data).
+    levels : {"random", "one"}
+        ``"random"``: an independent root at each anchor; ``"one"``: the same root at all
+        anchors of a neuron (its level set passes through them), with at most
+        ``n + bias - 1`` anchors so that ``w = 0`` is not forced.
 
     Returns
     -------
@@ -255,7 +318,14 @@ def start_layer(
     h = np.asarray(h, dtype=np.float64)
     N, n = h.shape
     unknowns = n + (1 if bias else 0)
+    if levels not in ("random", "one"):
+        raise InitError(f"levels must be 'random' or 'one', got {levels!r}")
     k = min(unknowns, N, max_points if max_points else unknowns)
+    dim = local_dimension(h) if adapt_to_dimension and k > 2 else None
+    if dim is not None:
+        k = min(k, dim + 1)
+    if levels == "one":
+        k = max(1, min(k, unknowns - 1))
     lo, hi = surrogate.interval
     width = hi - lo
     anchors = surrogate.anchor_values()
@@ -271,8 +341,11 @@ def start_layer(
             break
         if attempt <= max_redraws:
             rows = _choose_rows(rng, N, m, k)
-            targets = rng.choice(anchors, size=(m, k))
-            if k > 1:
+            if levels == "one":
+                targets = np.repeat(rng.choice(anchors, size=(m, 1)), k, axis=1)
+            else:
+                targets = rng.choice(anchors, size=(m, k))
+            if k > 1 and levels == "random":
                 # equal values at all anchors admit w = 0 (a constant neuron) as the
                 # minimum-norm solution: make one of them differ
                 same = (targets == targets[:, :1]).all(axis=1)
@@ -315,6 +388,7 @@ def start_layer(
         "method": "start",
         "coverage_moves": int(covered_moves),
         "anchors_per_neuron": int(k),
+        "local_dimension": dim,
         "linear_solves": int(solves),
         "moved_thresholds": int(moved_total),
         "redraws": int(redraws),
