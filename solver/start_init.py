@@ -11,8 +11,19 @@ equation: for a neuron with ``n`` inputs and a bias that is ``n + 1`` conditions
 
 one small linear solve (Chen, Hao and He 2022; DESIGN.md). Anchors and roots are drawn with
 the seed. When there are fewer anchors than unknowns (``in_features`` larger than the
-sample, or the ``max_points`` cap) the minimum-norm solution is taken. All neurons of a
-layer are solved in one batched call.
+sample, or the anchor cap) the minimum-norm solution is taken. All neurons of a layer are
+solved in one batched call.
+
+**How many anchors.** At most ``max_points`` (32), and at most ``d + 1`` when the layer's
+input is locally ``d``-dimensional (:func:`local_dimension`: ranks of small neighbourhoods
+of the sample; on a 1-D input every layer's features are a piecewise-linear curve, d = 1).
+The reason: an affine function of d-dimensional data takes prescribed values at d + 1
+points; prescribing random roots at more points than that makes the neuron turn back along
+the data. Measured (bench/REPORT.md, sections 3 and 3a): with 32 anchors each
+second-layer neuron of a 1-32-32-1 net crossed zero ~7 times on the data (He: 0.5) and
+``start`` lost to He on the 1-D regressions; with d + 1 = 2 it crosses ~1 time and wins.
+A fixed small cap is not the answer: 2 or 4 anchors on digits (64 inputs, full-rank
+neighbourhoods) lose to the 32-anchor start and to He, so there the cap stays at 32.
 
 Two corrections make the start solutions good initial weights for the *real* activation
 (DESIGN.md, "Dying ReLU"):
@@ -57,7 +68,8 @@ from solver.init_common import (
 )
 
 #: default cap on anchor points per neuron (the rest of the conditions are left free and
-#: the minimum-norm solution is taken); keeps a 784-input layer at a few ms per neuron
+#: the minimum-norm solution is taken); keeps a 784-input layer at a few ms per neuron.
+#: Lowered to d + 1 on locally d-dimensional inputs (``adapt_to_dimension``).
 DEFAULT_MAX_POINTS = 32
 
 #: neighbours per probe in :func:`local_dimension`: local dimensions 1-3 are detected
@@ -408,6 +420,7 @@ def start_init(
     weight_decay: float = 0.01,
     seed: int = 0,
     max_points: int | None = DEFAULT_MAX_POINTS,
+    adapt_to_dimension: bool = True,
 ) -> InitResult:
     """Mode ``start`` on a fully connected network.
 
@@ -422,6 +435,9 @@ def start_init(
     seed : int
     max_points : int or None
         Anchor cap per neuron, see :func:`start_layer`.
+    adapt_to_dimension : bool
+        Cap anchors at ``d + 1`` on locally ``d``-dimensional layer inputs, see
+        :func:`start_layer`.
 
     Returns
     -------
@@ -442,7 +458,10 @@ def start_init(
             li = LayerInit(W, b if layer.bias else None, {"method": "ridge"})
         else:
             sur = surrogate_for(layer.activation, degree, tuple(interval), layer.negative_slope)
-            li = start_layer(h, layer.out_features, sur, rng, layer.bias, max_points, cover=layer.activation == "relu")
+            li = start_layer(
+                h, layer.out_features, sur, rng, layer.bias, max_points, cover=layer.activation == "relu",
+                adapt_to_dimension=adapt_to_dimension,
+            )
             solves += li.info["linear_solves"]
         z = h @ li.weight.T + (li.bias if li.bias is not None else 0.0)
         stats.append(layer_stats(z))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from solver.init_common import InitError, LayerDef, legendre_fit, surrogate_for
-from solver.start_init import place_thresholds, solve_anchors, start_init, start_layer
+from solver.start_init import local_dimension, place_thresholds, solve_anchors, start_init, start_layer
 
 
 def _deep_narrow(width: int, depth: int, n_in: int = 1) -> list[LayerDef]:
@@ -199,3 +199,58 @@ def test_lps_init_cli_start_mode(tmp_path, capsys):
     assert main(["init", "--spec", str(sp), "--mode", "start"]) == 2
     err = capsys.readouterr().err
     assert "layers[1].in_features" in err and "Traceback" not in err
+
+
+def test_local_dimension_of_curves_planes_and_full_rank_data():
+    rng = np.random.default_rng(8)
+    x = np.linspace(-1, 1, 256)[:, None]
+    assert local_dimension(x) == 1
+    # ReLU features of 1-D data: a piecewise-linear curve in 32 dimensions
+    h = np.maximum(x @ rng.normal(size=(1, 32)) + rng.uniform(-1, 1, 32), 0)
+    assert local_dimension(h) == 1
+    # a plane embedded linearly in 30 dimensions
+    assert local_dimension(rng.uniform(-1, 1, (500, 2)) @ rng.normal(size=(2, 30))) == 2
+    # full-rank data: no low dimension to report, the cap is left alone
+    assert local_dimension(rng.normal(size=(500, 20))) is None
+
+
+def _second_layer_sign_changes(**options) -> float:
+    """Mean sign changes along sorted x of the second-layer pre-activations of 1-32-32-1."""
+    x = np.linspace(-1, 1, 256)[:, None]
+    counts = []
+    for seed in range(5):
+        res = start_init([LayerDef(1, 32), LayerDef(32, 32), LayerDef(32, 1, "identity")], x, np.sin(3 * x), seed=seed, **options)
+        z2 = _forward_preacts(res.layers, x)[1]
+        counts.append(((z2[1:] > 0) != (z2[:-1] > 0)).sum(axis=0).mean())
+    return float(np.mean(counts))
+
+
+def test_second_layer_of_wide_1d_net_does_not_oscillate():
+    # bench/REPORT.md 3a: with 32 anchors a second-layer neuron interpolates random roots
+    # at 32 random x and crosses zero ~7 times on the data (He: 0.5); on 1-D data the
+    # default caps the anchors at d + 1 = 2
+    old = _second_layer_sign_changes(max_points=32, adapt_to_dimension=False)
+    new = _second_layer_sign_changes()
+    assert old > 4.0  # the old default fails the bound below
+    assert new <= 2.0
+    res = start_init([LayerDef(1, 32), LayerDef(32, 32), LayerDef(32, 1, "identity")], np.linspace(-1, 1, 256)[:, None], seed=0)
+    assert res.layers[1].info["local_dimension"] == 1 and res.layers[1].info["anchors_per_neuron"] == 2
+
+
+def test_high_dimensional_inputs_keep_the_anchor_cap():
+    x = np.random.default_rng(9).normal(size=(300, 64))
+    res = start_init([LayerDef(64, 16), LayerDef(16, 3, "identity")], x, seed=0)
+    assert res.layers[0].info["local_dimension"] is None
+    assert res.layers[0].info["anchors_per_neuron"] == 32
+
+
+def test_one_level_per_neuron_puts_anchors_on_a_level_set():
+    rng = np.random.default_rng(10)
+    h = rng.normal(size=(200, 12))
+    sur = surrogate_for("relu")
+    li = start_layer(h, 6, sur, np.random.default_rng(0), levels="one", cover=False)
+    assert li.info["anchors_per_neuron"] == 12  # n + 1 - 1: one fewer than the unknowns
+    z = h @ li.weight.T + li.bias
+    assert ((z > 0).any(axis=0) & (z <= 0).any(axis=0)).all()
+    with pytest.raises(InitError, match="levels"):
+        start_layer(h, 2, sur, rng, levels="two")
