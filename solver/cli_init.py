@@ -36,7 +36,7 @@ def add_init_options(p: argparse.ArgumentParser, with_mode: bool = True) -> None
         help="auto: largest layerwise work in engine paths (hidden neurons x paths per neuron)",
     )
     p.add_argument("--projection-dim", type=int, choices=(1, 2), default=1, dest="projection_dim", help="layerwise: dimension of each neuron's projection")
-    p.add_argument("--max-points", type=int, default=None, dest="max_points", help="start: anchor points per neuron (default 32)")
+    p.add_argument("--max-points", type=int, default=None, dest="max_points", help="start: anchor points per neuron (default 32, lowered to d + 1 where a layer's inputs are locally d-dimensional)")
     p.add_argument("--quiet", action="store_true", help="no per-layer summary on stderr")
 
 
