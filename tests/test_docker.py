@@ -46,9 +46,12 @@ def docker_env() -> dict:
     """The environment in which ``docker`` reaches an engine (DOCKER_HOST from the script)."""
     if shutil.which("docker") is None:
         pytest.skip("no docker CLI on this machine")
+    # from "/": the script may start podman's API service, which keeps its working
+    # directory; started inside a clone that is later deleted, it can no longer run
+    # containers ("conmon: Failed to get working directory")
     proc = subprocess.run(
         ["bash", "-c", f'source "{SETUP}" >/dev/null && echo "$DOCKER_HOST"'],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, cwd="/",
     )
     if proc.returncode != 0:
         pytest.skip(f"the container set-up script {SETUP} failed (exit {proc.returncode}): "
