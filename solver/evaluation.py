@@ -82,13 +82,12 @@ def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
 
 
 @njit(cache=True)
-def eval_pencil_jacobian(ca, cb, alpha, beta, delta_a, delta_b, exps, offsets, pw, f, g, jac, prefix):
-    """One pass over terms that share their monomials between two coefficient vectors.
+def eval_pencil_jacobian(cd, cf, t, exps, offsets, pw, f, g, jac, prefix):
+    """A pencil of systems on shared terms, in one pass over their monomials ``m_k``.
 
-    With ``m_k`` the monomials: ``f = sum (alpha ca_k + beta cb_k) m_k`` and its Jacobian
-    into ``jac`` (rows 0..m-1), and ``g = sum (delta_a ca_k + delta_b cb_k) m_k`` (the
-    parameter derivative of a coefficient-parameter homotopy), at the point whose
-    :func:`power_table` is ``pw``. Half the work of evaluating the two systems apart.
+    ``f = sum (cf_k + t cd_k) m_k`` and its Jacobian into ``jac`` (rows 0..m-1), and
+    ``g = sum cd_k m_k`` (its derivative in ``t``), at the point whose
+    :func:`power_table` is ``pw``.
     """
     n = exps.shape[1]
     m = offsets.shape[0] - 1
@@ -99,7 +98,7 @@ def eval_pencil_jacobian(ca, cb, alpha, beta, delta_a, delta_b, exps, offsets, p
         fi = 0.0 + 0.0j
         gi = 0.0 + 0.0j
         for k in range(offsets[i], offsets[i + 1]):
-            c = alpha * ca[k] + beta * cb[k]
+            c = cf[k] + t * cd[k]
             p = 1.0 + 0.0j
             for j in range(n):
                 prefix[j] = p
@@ -107,7 +106,7 @@ def eval_pencil_jacobian(ca, cb, alpha, beta, delta_a, delta_b, exps, offsets, p
                 if e:
                     p = p * pw[j, e]
             fi += c * p
-            gi += (delta_a * ca[k] + delta_b * cb[k]) * p
+            gi += cd[k] * p
             suffix = c
             for j in range(n - 1, -1, -1):
                 e = exps[k, j]

@@ -33,8 +33,9 @@ from solver.evaluation import eval_pencil_jacobian, eval_sparse_jacobian, power_
 
 START_PRODUCT = 0
 START_SPARSE = 1
-#: a coefficient-parameter homotopy: start and target share their terms (``ge``/``go`` unused;
-#: ``gc`` and ``fc`` are the two coefficient vectors on ``fe``/``fo``)
+#: a coefficient-parameter homotopy: start and target share their terms ``fe``/``fo``
+#: (``ge``/``go`` unused); ``fc`` holds the target's coefficients and ``gc`` the
+#: derivative ``gamma G - F`` of the pencil, so ``H = F + s (gamma G - F)``
 START_PARAMETER = 2
 
 
@@ -76,9 +77,8 @@ def evaluate_homotopy(X, s, hom, ws):
     n = N - 1
     one_minus_s = 1.0 - s
     power_table(X, pw)
-    sg = s * gamma
     if kind == START_PARAMETER:
-        eval_pencil_jacobian(gc, fc, sg, one_minus_s, gamma, -1.0 + 0.0j, fe, fo, pw, f, hs, jac, prefix)
+        eval_pencil_jacobian(gc, fc, s, fe, fo, pw, f, hs, jac, prefix)
         _patch_row(X, patch, f, jac, hs)
         return
     eval_sparse_jacobian(fc, fe, fo, pw, tf, tjac, prefix)
@@ -87,6 +87,7 @@ def evaluate_homotopy(X, s, hom, ws):
         hs[i] = -tf[i]
         for j in range(N):
             jac[i, j] = one_minus_s * tjac[i, j]
+    sg = s * gamma
     if kind == START_PRODUCT:
         for i in range(n):
             D = nfac[i]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from math import factorial
 from typing import Callable, Sequence
 
@@ -303,6 +304,7 @@ def neuron_family(
     return generic, generic_solutions(generic, seed=seed)
 
 
+@lru_cache(maxsize=None)
 def paths_per_neuron(q: int, degree: int, bias: bool = True, weight_decay: float = 0.01) -> int:
     """Paths per neuron system: the generic root count of the one-neuron family (what the
     parameter homotopy tracks), from a generic member built on random data."""

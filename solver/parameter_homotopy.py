@@ -89,6 +89,7 @@ def _shared_terms(target: System, generic: System) -> tuple[np.ndarray, np.ndarr
 def parameter_homotopy_data(target: System, generic: System, rng: np.random.Generator) -> tuple:
     """The kernels' homotopy tuple from the generic member (start) to ``target``."""
     from solver.homotopy import START_PARAMETER
+    from solver.solve import homogenized_exponents
 
     n = target.n_variables
     if generic.n_variables != n or generic.n_equations != target.n_equations:
@@ -97,14 +98,14 @@ def parameter_homotopy_data(target: System, generic: System, rng: np.random.Gene
     if (target.degrees > degrees).any():
         raise InvalidSystem("a target equation has higher degree than the generic member: not one family")
     gc, fc, e, offsets = _shared_terms(target, generic)
-    eq = np.repeat(np.arange(n), np.diff(offsets))
-    fe = np.ascontiguousarray(np.hstack([(degrees[eq] - e.sum(axis=1))[:, None], e]))  # homogenised
+    fe = homogenized_exponents(e, offsets, degrees)
     gamma = np.exp(2j * np.pi * rng.uniform())
     N = n + 1
     patch = (rng.normal(size=N) + 1j * rng.normal(size=N)) / np.sqrt(2 * N)
     lin = np.zeros((n, 1, N), np.complex128)
     ge, go = np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
-    return (START_PARAMETER, lin, np.asarray(degrees, np.int64), gc, ge, go, fc, fe, offsets, complex(gamma), patch)
+    # the pencil F + s (gamma G - F): its s-derivative is computed once here, not per step
+    return (START_PARAMETER, lin, np.asarray(degrees, np.int64), gamma * gc - fc, ge, go, fc, fe, offsets, complex(gamma), patch)
 
 
 def solve_family(

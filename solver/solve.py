@@ -112,11 +112,17 @@ def homotopy_data(system: System, start: ProductStart | SparseStart, rng: np.ran
 def _homogenized(system: System, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Packed terms with a leading x0 column raising equation i to degree ``degrees[i]``."""
     c, e, o = system.packed
-    eq = np.repeat(np.arange(system.n_equations), np.diff(o))
-    x0 = np.asarray(degrees)[eq] - e.sum(axis=1)
+    return c, homogenized_exponents(e, o, degrees), o
+
+
+def homogenized_exponents(exps: np.ndarray, offsets: np.ndarray, degrees: np.ndarray) -> np.ndarray:
+    """Packed exponents (terms of equation i in rows ``offsets[i]:offsets[i+1]``) with a
+    leading x0 column raising every equation i to degree ``degrees[i]``."""
+    eq = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    x0 = np.asarray(degrees)[eq] - exps.sum(axis=1)
     if (x0 < 0).any():
         raise InvalidSystem("a start equation has lower degree than its target equation")
-    return c, np.ascontiguousarray(np.hstack([x0[:, None], e])), o
+    return np.ascontiguousarray(np.hstack([x0[:, None], exps]))
 
 
 def track(

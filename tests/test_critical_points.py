@@ -78,23 +78,13 @@ def test_phc_blackbox_real_points_are_among_ours(name):
     check_orbits(r)
 
 
-@pytest.mark.parametrize("name", ["1-1-1-relu"])
-def test_phcpy_linear_product_real_points_are_among_ours(name):
-    phcpack = pytest.importorskip("solver.phcpack")
-    if not phcpack.phcpy_available():
-        pytest.skip("phcpy not installed")
-    r = solved(name)
-    theirs = phcpack.solve_phcpy(r.loss.system, start="linear-product", seed=1)
-    assert_contains(r.real_points, theirs.values(real_only=True), "phcpy linear-product")
-
-
 SLOW_REASON = "minutes of tracking (1-2-1 at degree 2: 10,761 paths); set LPS_SLOW_TESTS=1"
+#: cases that take minutes (phcpy's tracker, or 1-2-1's 10,761 paths): run with LPS_SLOW_TESTS=1
+SLOW_MARKS = [pytest.mark.slow, pytest.mark.timeout(3600),
+              pytest.mark.skipif(not os.environ.get("LPS_SLOW_TESTS"), reason=SLOW_REASON)]
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(3600)
-@pytest.mark.skipif(not os.environ.get("LPS_SLOW_TESTS"), reason=SLOW_REASON)
-@pytest.mark.parametrize("name", list(SLOW))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=SLOW_MARKS) for n in SLOW])
 def test_slow_phc_blackbox_on_two_neurons(name):
     """1-2-1 at degree 2 against phc -b (about 5 minutes each on a busy 2-core machine)."""
     phcpack = pytest.importorskip("solver.phcpack")
@@ -106,12 +96,11 @@ def test_slow_phc_blackbox_on_two_neurons(name):
     check_orbits(r)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(3600)
-@pytest.mark.skipif(not os.environ.get("LPS_SLOW_TESTS"), reason=SLOW_REASON)
-@pytest.mark.parametrize("name", ["2-1-1-relu", "2-1-1-tanh2", "1-1-1-tanh3"])
-def test_slow_phcpy_linear_product(name):
-    """phcpy's tracker on PHCpack's own linear-product start (slow: minutes for 500 paths)."""
+@pytest.mark.parametrize(
+    "name", ["1-1-1-relu"] + [pytest.param(n, marks=SLOW_MARKS) for n in ("2-1-1-relu", "2-1-1-tanh2", "1-1-1-tanh3")]
+)
+def test_phcpy_linear_product_real_points_are_among_ours(name):
+    """phcpy's tracker on PHCpack's own linear-product start."""
     phcpack = pytest.importorskip("solver.phcpack")
     if not phcpack.phcpy_available():
         pytest.skip("phcpy not installed")
