@@ -39,8 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import engine
-from api.jobs import FINAL, JobStore, render_job
-from api.runner import Runner
+from api.jobs.store import FINAL, JobStore, render_job
+from api.jobs.runner import Runner
 from api.settings import Settings
 
 log = logging.getLogger("lps.api")
@@ -493,7 +493,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def solve_spec(request: Request, spec: SpecModel = Body(..., description="the layer spec", examples=[EXAMPLE_SPEC]),  # type: ignore[valid-type]
                          wait: Optional[float] = Query(None, ge=0, le=3600, description="seconds to wait for the result before answering 202 (default 2, capped by the service)")) -> Response:
         if isinstance(spec, dict):
-            raise ApiError(503, "engine_unavailable", "the layer spec (solver.spec) is not available in this build")
+            raise ApiError(503, "engine_unavailable", "the layer spec (solver.networks.spec) is not available in this build")
         dims = engine.network_dims(spec)
         checks = (
             ("max_rows", dims["rows"], settings.max_rows, "data rows"),

@@ -1,6 +1,6 @@
 """``lps serve``: run the service with uvicorn.
 
-The main CLI (:mod:`solver.cli`) calls :func:`add_serve_command` to register the
+The main CLI (:mod:`solver.cli.main`) calls :func:`add_serve_command` to register the
 subcommand; ``python -m api.cli_serve`` runs it on its own (what the Docker image does).
 """
 

@@ -29,6 +29,8 @@ from typing import Any, Mapping
 
 import httpx
 
+from solver.networks.activations import TORCH_MODULES
+
 FINAL = ("done", "failed", "cancelled")
 
 
@@ -352,10 +354,6 @@ def _update_bar(bar: Any, job: dict) -> Any:
 # --------------------------------------------------------------------------------------
 # torch models <-> specs
 # --------------------------------------------------------------------------------------
-_ACTIVATIONS = {
-    "ReLU": "relu", "LeakyReLU": "leaky_relu", "Tanh": "tanh", "Sigmoid": "sigmoid",
-    "GELU": "gelu", "SiLU": "silu", "Identity": "identity",
-}
 _IGNORED = ("Dropout", "Dropout1d", "AlphaDropout", "Flatten")
 
 
@@ -386,10 +384,10 @@ def spec_from_model(model: Any, x: Any, y: Any = None, mode: str = "auto", **opt
         if name == "Linear":
             layers.append({"in_features": int(m.in_features), "out_features": int(m.out_features),
                            "activation": "identity", "bias": m.bias is not None})
-        elif name in _ACTIVATIONS:
+        elif name in TORCH_MODULES:
             if not layers:
                 raise ValueError(f"module {idx} ({name}) comes before any Linear layer")
-            layers[-1]["activation"] = _ACTIVATIONS[name]
+            layers[-1]["activation"] = TORCH_MODULES[name]
             if name == "LeakyReLU":
                 layers[-1]["negative_slope"] = float(m.negative_slope)
         elif name in _IGNORED:
@@ -454,6 +452,6 @@ def init_(model: Any, x: Any, y: Any = None, mode: str = "auto", url: str | None
     if url:
         with Client(url, api_key=api_key) as c:
             return c.init_(model, x, y, mode=mode, **options)
-    from solver.torch_init import init_ as local_init
+    from solver.init.pytorch import init_ as local_init
 
     return local_init(model, x, y, mode=mode, **options).to_json()

@@ -78,7 +78,7 @@ def _hash(kind: str, canonical: str) -> str:
 # --------------------------------------------------------------------------------------
 def spec_model() -> type:
     """The pydantic ``NetworkSpec`` class (request body of ``POST /solve``)."""
-    from solver.spec import NetworkSpec
+    from solver.networks.spec import NetworkSpec
 
     return NetworkSpec
 
@@ -108,7 +108,7 @@ def _exact_path_count(spec: Any, max_paths: int) -> int:
     PathLimit
         More paths than ``max_paths`` (or a network too large to count), with the counts.
     """
-    from solver.critical_points import BudgetExceeded, check_budget
+    from solver.networks.critical_points import BudgetExceeded, check_budget
 
     try:
         return int(check_budget(spec, max_paths)[1])
@@ -167,7 +167,7 @@ def _to_jsonable(obj: Any) -> Any:
 
 
 def _network_result(out: dict, spec: Any) -> dict:
-    """:func:`solver.init_modes.run_spec`'s result as the service's: mode, reason, counts,
+    """:func:`solver.init.modes.run_spec`'s result as the service's: mode, reason, counts,
     critical points (exact mode) and ``candidates[k].weights`` (tensor name -> nested
     lists) for every candidate (the best weights alone are candidate 0 in the scalable
     modes)."""
@@ -216,8 +216,8 @@ def run_network(request: dict, progress: Progress) -> dict:
         JSON-ready result: ``mode``, ``reason``, ``counts``, ``critical_points`` (exact mode),
         ``candidates`` (each with ``weights``: tensor name -> nested lists).
     """
-    from solver.critical_points import BudgetExceeded
-    from solver.init_modes import run_spec
+    from solver.networks.critical_points import BudgetExceeded
+    from solver.init.modes import run_spec
 
     spec = spec_model().model_validate(request)
     n_layers = len(spec.layers)
@@ -304,8 +304,8 @@ def parse_system(text: str) -> Any:
     InvalidInput
         With the line and column of the parse error.
     """
-    from solver.phc_format import PHCParseError, parse_system as parse_phc
-    from solver.system import InvalidSystem
+    from solver.engine.formats.phc import PHCParseError, parse_system as parse_phc
+    from solver.engine.system import InvalidSystem
 
     try:
         system = parse_phc(text)
@@ -338,7 +338,7 @@ def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
     counts = {"total_degree": int(system.total_degree), "linear_product": None}
     if start == "total-degree":
         return counts["total_degree"], "total-degree", counts
-    from solver.linear_product import best_structure
+    from solver.engine.start_systems.set_structure import best_structure
 
     _, count, _ = best_structure(system)
     counts["linear_product"] = int(count)
@@ -349,7 +349,7 @@ def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
 
 def run_system(request: dict, progress: Progress) -> dict:
     """Solve a PHC-text system (in a worker process); returns the ``lps solve`` JSON."""
-    from solver.solve import TooManyPaths, solve
+    from solver.engine.solve import TooManyPaths, solve
 
     system = parse_system(request["system"])
     try:
@@ -371,14 +371,14 @@ def run_system(request: dict, progress: Progress) -> dict:
 # --------------------------------------------------------------------------------------
 def backends() -> dict[str, bool]:
     """Which engine backends this process can use (for ``GET /health``)."""
-    from solver.phcpack import phc_available, phcpy_available
+    from solver.engine.backends.phcpack import phc_available, phcpy_available
 
     return {"numba": True, "phc": bool(phc_available()), "phcpy": bool(phcpy_available())}
 
 
 def features() -> dict[str, Any]:
     """What this build serves (for ``GET /health``)."""
-    from solver.init_modes import MODES
+    from solver.init.modes import MODES
 
     return {"network_spec": True, "modes": list(MODES), "systems": True}
 
@@ -398,8 +398,8 @@ def warm_up(full: bool = False) -> float:
     """
     import time
 
-    from solver.examples import katsura
-    from solver.solve import solve
+    from solver.engine.examples import katsura
+    from solver.engine.solve import solve
 
     t0 = time.perf_counter()
     solve(katsura(2), seed=0)

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from init_common_bench import BASELINES, baseline_weights, dead_stats, digits, hidden_preacts  # noqa: E402
 
-from solver.init_common import LayerDef, one_hot  # noqa: E402
-from solver.layerwise import layerwise_init  # noqa: E402
-from solver.start_init import start_init  # noqa: E402
+from solver.init.common import LayerDef, one_hot  # noqa: E402
+from solver.init.layerwise import layerwise_init  # noqa: E402
+from solver.init.anchors import start_init  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -4,7 +4,7 @@
 For each benchmark system (katsura-6..8, cyclic-5..7, noon-3..5, eco-6..8) it measures,
 in one run and interleaved so that the shared machine's load hits both sides alike:
 
-1. **End to end.** ``solver.solve.solve(system, start="auto")`` (start system, tracking,
+1. **End to end.** ``solver.engine.solve.solve(system, start="auto")`` (start system, tracking,
    re-tracking of failures, refinement, merging) against ``phc -b`` (its own polyhedral
    start, one thread). Ours is the wall time of ``solve()``; phc's is the time of the
    ``phc -b`` process. Median of ``--repeats``. Also: the solutions each side found, and
@@ -12,7 +12,7 @@ in one run and interleaved so that the shared machine's load hits both sides ali
    ``max(1, |x|)``); ours that phc missed are listed, flagged when a coordinate is zero.
 2. **Tracker per path, same start system.** Our start system (``choose_start``, the one
    ``solve`` uses) and its solutions, written as PHCpack text, tracked once by our Numba
-   kernel (``solver.solve.track``) and once by phcpy's ``trackers.track`` (standard
+   kernel (``solver.engine.solve.track``) and once by phcpy's ``trackers.track`` (standard
    double precision, its default parameters and random gamma). Only the tracking call is
    timed on both sides (no start-solution computation, no refinement). With
    ``--tracker-paths K`` both track the same random sample of K start solutions.
@@ -113,7 +113,7 @@ def jit_signatures() -> int:
     import importlib
 
     total = 0
-    for mod in ("solver.evaluation", "solver.homotopy", "solver.tracker", "solver.endgame", "solver.paths"):
+    for mod in ("solver.engine.evaluation", "solver.engine.homotopy", "solver.engine.tracker", "solver.engine.endgame", "solver.engine.path_kernels"):
         try:
             m = importlib.import_module(mod)
         except ImportError:
@@ -175,8 +175,8 @@ def product_start_as_phc(start, n: int) -> list[str]:
     which makes x1..xn *first appear* in that order: phcpy numbers variables by first
     appearance, and the start solutions are given in x1..xn order.
     """
-    from solver.phc_format import format_system, parse_system
-    from solver.system import Polynomial, System
+    from solver.engine.formats.phc import format_system, parse_system
+    from solver.engine.system import Polynomial, System
 
     names = _phc_names(n)
     lines = []
@@ -198,9 +198,9 @@ def product_start_as_phc(start, n: int) -> list[str]:
 
 
 def start_solutions_as_phc(points: np.ndarray) -> list[str]:
-    from solver.phcpack import _phcpy
+    from solver.engine.backends.phcpack import _phcpy
 
-    _phcpy()  # first import through solver.phcpack, which silences phcpy's banner
+    _phcpy()  # first import through solver.engine.backends.phcpack, which silences phcpy's banner
     make_solution = __import__("phcpy.solutions", fromlist=["make_solution"]).make_solution
     names = _phc_names(points.shape[1])
     return [make_solution(names, [complex(v) for v in p]) for p in points]
@@ -209,13 +209,13 @@ def start_solutions_as_phc(points: np.ndarray) -> list[str]:
 def phcpy_track(system, start_pols: list[str], start_sols: list[str], seed: int, tasks: int) -> tuple[float, np.ndarray, np.ndarray]:
     """Time phcpy's ``trackers.track`` on the given start system; returns (seconds,
     affine endpoints (P, n), statuses as :class:`PathStatus` codes)."""
-    from solver.phc_format import format_system, parse_solutions
-    from solver.result import PathStatus
+    from solver.engine.formats.phc import format_system, parse_solutions
+    from solver.engine.result import PathStatus
 
     try:  # lock + silenced fd 1 + cleared containers + seeded generators
-        from solver.phcpack import _phcpy_session
+        from solver.engine.backends.phcpack import _phcpy_session
     except ImportError as exc:  # pragma: no cover - depends on the other module's state
-        raise BenchError(f"solver.phcpack has no _phcpy_session: {exc}") from None
+        raise BenchError(f"solver.engine.backends.phcpack has no _phcpy_session: {exc}") from None
     n = system.n_variables
     names = _phc_names(n)
     target = _polynomial_strings(format_system(system, names))
@@ -251,15 +251,15 @@ def phcpy_track(system, start_pols: list[str], start_sols: list[str], seed: int,
 
 
 def status_counts(status: np.ndarray) -> dict:
-    from solver.result import PathStatus
+    from solver.engine.result import PathStatus
 
     return {s.name.lower(): int((status == s).sum()) for s in PathStatus}
 
 
 def bench_end_to_end(system, name: str, repeats: int, seed: int, threads: int, have_phc: bool) -> dict:
     """Ours (``solve``) against ``phc -b``, interleaved; solution comparison."""
-    from solver.phcpack import solve_phc
-    from solver.solve import solve
+    from solver.engine.backends.phcpack import solve_phc
+    from solver.engine.solve import solve
 
     ours_t, phc_t, phc_wall, ours_res, phc_res, n_ours, n_phc = [], [], [], None, None, [], []
     for r in range(repeats):
@@ -318,9 +318,9 @@ def bench_end_to_end(system, name: str, repeats: int, seed: int, threads: int, h
 
 def bench_tracker(system, name: str, repeats: int, seed: int, threads: int, sample: int, have_phcpy: bool) -> dict:
     """Our Numba tracker against phcpy's ``trackers.track`` on our start system."""
-    from solver.options import TrackerOptions
-    from solver.result import PathStatus
-    from solver.solve import choose_start, homotopy_data, track
+    from solver.engine.options import TrackerOptions
+    from solver.engine.result import PathStatus
+    from solver.engine.solve import choose_start, homotopy_data, track
 
     rng = np.random.default_rng(seed)
     start = choose_start(system, "auto", rng, seed)
@@ -372,7 +372,7 @@ def bench_tracker(system, name: str, repeats: int, seed: int, threads: int, samp
         "ours_us_per_step": 1e6 * median(ours_t) / max(int(steps.sum()), 1),
     }
     if have_phcpy:
-        from solver.solutions import collect_solutions
+        from solver.engine.endpoints import collect_solutions
 
         pts, pst = phc_out
         sols, pst2 = collect_solutions(system, pts, pst)
@@ -391,10 +391,10 @@ def bench_tracker(system, name: str, repeats: int, seed: int, threads: int, samp
 
 def warm_up(threads: int) -> dict:
     """First solve in this process (Numba cache load or compilation) and a second one."""
-    from solver.examples import by_name
-    from solver.solve import solve
+    from solver.engine.examples import by_name
+    from solver.engine.solve import solve
 
-    t_import, _ = timed(lambda: __import__("solver.paths"))
+    t_import, _ = timed(lambda: __import__("solver.engine.path_kernels"))
     s = by_name("katsura-3")
     first, _ = timed(lambda: solve(s, threads=threads))
     second, _ = timed(lambda: solve(s, threads=threads))
@@ -410,7 +410,7 @@ def warm_up(threads: int) -> dict:
 def environment(threads_requested: int) -> dict:
     import numba
 
-    from solver.phcpack import phc_available, phcpy_available
+    from solver.engine.backends.phcpack import phc_available, phcpy_available
 
     def run(cmd: list[str]) -> str | None:
         try:
@@ -516,8 +516,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeats < 1 or args.threads < 1 or args.tracker_paths < 0:
         print("error: --repeats and --threads must be at least 1, --tracker-paths at least 0", file=sys.stderr)
         return 2
-    from solver.examples import by_name
-    from solver.system import InvalidSystem
+    from solver.engine.examples import by_name
+    from solver.engine.system import InvalidSystem
 
     names = args.systems.split(",") if args.systems else (QUICK if args.quick else FULL)
     names = [s.strip() for s in names if s.strip()]
@@ -563,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sig0 = jit_signatures()
         try:
             t_start, st = timed(
-                lambda: __import__("solver.solve", fromlist=["choose_start"]).choose_start(system, "auto", np.random.default_rng(args.seed), args.seed)
+                lambda: __import__("solver.engine.solve", fromlist=["choose_start"]).choose_start(system, "auto", np.random.default_rng(args.seed), args.seed)
             )
             entry["choose_start_seconds"] = t_start
             if not args.skip_end_to_end:

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
 
     from init_common_bench import digits
 
-    from solver.torch_init import init_
+    from solver.init.pytorch import init_
 
     torch.set_num_threads(1)
     x, y = digits(1024, seed=0)
@@ -88,8 +88,8 @@ def main(argv=None) -> int:
     # the engine's part of layerwise: the coefficient-parameter homotopy (one generic
     # neuron system, 33 paths per neuron) against one linear-product start per neuron
     # (57 paths, 24 diverging), interleaved in this run
-    from solver.init_common import LayerDef
-    from solver.layerwise import layerwise_init, solve_systems
+    from solver.init.common import LayerDef
+    from solver.init.layerwise import layerwise_init, solve_systems
 
     def per_neuron_starts(systems, seed=0, max_paths=100_000, family=None):
         return solve_systems(systems, seed=seed, max_paths=max_paths)  # ignores the family

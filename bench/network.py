@@ -8,14 +8,14 @@ x uniform in [-1, 1] and y standard normal, seed 0: the specs of the network tes
 For each row:
 
 1. **Root counts.** Total degree; the network linear-product (LPS) count, exact, for every
-   bias alignment of :func:`solver.network_structure.bias_variants` (the smallest is the
+   bias alignment of :func:`solver.networks.structure.bias_variants` (the smallest is the
    one exact mode tracks); their ratio; phcpy's mixed volume and stable mixed volume, in a
    subprocess with a time limit (``--mv-timeout``) so a slow count is reported as
    ``timeout``, never waited for.
 2. **Solve**, only when the LPS count is at most ``--max-paths`` (otherwise the row says
    "not tracked (over --max-paths)"). Interleaved repeats: ours, ``phc -b``, ours, ... .
    Ours is exact mode as ``lps critical`` runs it
-   (:func:`solver.critical_points.find_critical_points`, LPS start, our Numba tracker on
+   (:func:`solver.networks.critical_points.find_critical_points`, LPS start, our Numba tracker on
    one thread): paths tracked and how they ended, finite / real critical points, minima.
    ``phc -b`` (one thread, its own polyhedral start): paths, finite / real solutions.
    Whether every real ``phc -b`` solution is among our real critical points (1e-6,
@@ -100,7 +100,7 @@ def make_spec(widths: tuple[int, ...], seed: int = 0, n_samples: int = 5, max_pa
     relu surrogate of degree 2 on the default interval, identity output layer, biases,
     weight decay 0.01, x ~ U[-1, 1], y ~ N(0, 1); ``max_paths`` lifts exact mode's budget
     (the bench applies its own, ``--max-paths``)."""
-    from solver.spec import load_spec
+    from solver.networks.spec import load_spec
 
     rng = np.random.default_rng(seed)
     layers = [
@@ -127,7 +127,7 @@ def make_spec(widths: tuple[int, ...], seed: int = 0, n_samples: int = 5, max_pa
 
 def lps_counts(spec) -> dict:
     """Exact LPS count of every bias alignment; the smallest is reported."""
-    from solver.network_structure import bias_variants, lps_count, network_set_structure
+    from solver.networks.structure import bias_variants, lps_count, network_set_structure
 
     variants = []
     for flags in bias_variants(spec):
@@ -166,8 +166,8 @@ def mixed_volume_subprocess(name: str, seed: int, timeout: float) -> dict:
 
 
 def _mixed_volume_child(name: str, seed: int) -> int:
-    from solver.gradient_system import network_loss
-    from solver.phcpack import phcpy_mixed_volume
+    from solver.networks.gradient_system import network_loss
+    from solver.engine.backends.phcpack import phcpy_mixed_volume
 
     system = network_loss(make_spec(parse_widths(name), seed=seed)).system
     t, mv = timed(lambda: phcpy_mixed_volume(system))
@@ -196,7 +196,7 @@ class _Progress:
 
 def ours_exact(spec, label: str):
     """Exact mode as ``lps critical`` runs it (no mixed volume: counted apart)."""
-    from solver.critical_points import find_critical_points
+    from solver.networks.critical_points import find_critical_points
 
     return find_critical_points(spec, mixed_volume=False, progress=_Progress(label))
 
@@ -204,8 +204,8 @@ def ours_exact(spec, label: str):
 def bench_solve(spec, name: str, repeats: int, repeat_limit: float, seed: int, have_phc: bool, phc_timeout: float) -> dict:
     """Ours (exact mode, LPS start) against ``phc -b``, interleaved. Returns the JSON
     entry, our last exact-mode result and the real ``phc -b`` solutions (or None)."""
-    from solver.gradient_system import network_loss
-    from solver.phcpack import PHCpackError, solve_phc
+    from solver.networks.gradient_system import network_loss
+    from solver.engine.backends.phcpack import PHCpackError, solve_phc
 
     system = network_loss(spec).system
     solve_t, exact_t, phc_t = [], [], []
@@ -283,7 +283,7 @@ def bench_solve(spec, name: str, repeats: int, repeat_limit: float, seed: int, h
 
 def phc_only(system, seed: int, timeout: float) -> dict:
     """One ``phc -b`` run on a row we do not track: its paths, solutions and time."""
-    from solver.phcpack import PHCpackError, solve_phc
+    from solver.engine.backends.phcpack import PHCpackError, solve_phc
 
     try:
         res = solve_phc(system, seed=seed, timeout=timeout)
@@ -301,8 +301,8 @@ def phc_only(system, seed: int, timeout: float) -> dict:
 
 def bench_polyhedral(spec, ours, seed: int, phc_real: np.ndarray | None) -> dict:
     """Our tracker from phcpy's polyhedral start (one run): what it finds and misses."""
-    from solver.gradient_system import network_loss
-    from solver.solve import solve
+    from solver.networks.gradient_system import network_loss
+    from solver.engine.solve import solve
 
     system = network_loss(spec).system
     t, res = timed(lambda: solve(system, start="polyhedral", seed=seed, threads=1, max_paths=10**9))
@@ -331,11 +331,11 @@ def profile_paths(spec, seed: int, sample: int = 0) -> dict:
 
     With ``sample`` > 0 and more start solutions than that, a random sample of that many
     paths is tracked and the full time projected (``projected_seconds``)."""
-    from solver.network_structure import best_network_structure
-    from solver.gradient_system import network_loss
-    from solver.options import TrackerOptions
-    from solver.result import FailureReason, PathStatus
-    from solver.solve import choose_start, homotopy_data, track
+    from solver.networks.structure import best_network_structure
+    from solver.networks.gradient_system import network_loss
+    from solver.engine.options import TrackerOptions
+    from solver.engine.result import FailureReason, PathStatus
+    from solver.engine.solve import choose_start, homotopy_data, track
 
     system = network_loss(spec).system
     structure, count, status = best_network_structure(spec)
@@ -381,10 +381,10 @@ def profile_paths(spec, seed: int, sample: int = 0) -> dict:
 
 def warm_up() -> dict:
     """Two exact solves of 1-1-1: the first loads (or compiles) the Numba kernels."""
-    from solver.critical_points import find_critical_points
+    from solver.networks.critical_points import find_critical_points
 
     spec = make_spec((1, 1, 1))
-    t_import, _ = timed(lambda: __import__("solver.paths"))
+    t_import, _ = timed(lambda: __import__("solver.engine.path_kernels"))
     first, _ = timed(lambda: find_critical_points(spec, mixed_volume=False))
     second, _ = timed(lambda: find_critical_points(spec, mixed_volume=False))
     return {"import_seconds": t_import, "first_seconds": first, "second_seconds": second, "jit_seconds": first - second, "spec": "1-1-1"}
@@ -553,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     t_all = time.perf_counter()
     for name in names:
-        from solver.gradient_system import network_loss
+        from solver.networks.gradient_system import network_loss
 
         entry: dict = {}
         sig0 = jit_signatures()

@@ -12,7 +12,7 @@ Tasks (torch, one thread):
 * ``abs-narrow`` and ``sin-narrow``: 1-(3 x 10 hidden layers)-1 on the same data.
 
 Inits: ``he`` (``kaiming_normal_`` fan_in/ReLU, zero biases: the PyTorch recipe for ReLU
-nets), ``start`` and ``layerwise`` (``solver.torch_init.init_`` on the training rows, at
+nets), ``start`` and ``layerwise`` (``solver.init.pytorch.init_`` on the training rows, at
 most 1,024). The same seed gives the same model draw and the same minibatch order under
 every init. Reported: final train loss, test loss, test accuracy (classification), mean
 and standard deviation over seeds; curves of the train loss as PNG.
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from init_common_bench import digits  # noqa: E402
 
-from solver.torch_init import init_  # noqa: E402
+from solver.init.pytorch import init_  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = ("digits-mlp", "digits-cnn", "digits-narrow", "abs", "sin", "abs-narrow", "sin-narrow")

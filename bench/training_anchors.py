@@ -47,8 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import training  # noqa: E402
 import training_1d_kink  # noqa: E402
 
-import solver.start_init as start_init_mod  # noqa: E402
-from solver.torch_init import init_ as _init_  # noqa: E402
+import solver.init.anchors as start_init_mod  # noqa: E402
+from solver.init.pytorch import init_ as _init_  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = ("abs", "abs_shift", "sin", "digits-mlp", "digits-cnn", "digits-narrow", "abs-narrow", "sin-narrow")
@@ -126,7 +126,7 @@ def born_dead(inits: list[str], seeds: int, depths=(5, 10, 20, 30)) -> list[dict
     import born_dead as bd
     from init_common_bench import dead_stats, hidden_preacts
 
-    from solver.init_common import LayerDef
+    from solver.init.common import LayerDef
 
     rows = []
     for dname, (x, y) in bd.datasets().items():

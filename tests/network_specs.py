@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.spec import NetworkSpec, load_spec
+from solver.networks.spec import NetworkSpec, load_spec
 
 
 def make_spec(

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solver.examples import by_name
-from solver.phc_format import parse_system
+from solver.engine.examples import by_name
+from solver.engine.formats.phc import parse_system
 
 LPS = [sys.executable, "-m", "solver.cli"]
 

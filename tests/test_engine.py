@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from solver.examples import by_name
-from solver.linear_product import (
+from solver.engine.examples import by_name
+from solver.engine.start_systems.set_structure import (
     SetStructure,
     best_structure,
     bezout_count,
@@ -19,10 +19,10 @@ from solver.linear_product import (
     supporting_structure,
     total_degree_structure,
 )
-from solver.options import TrackerOptions
-from solver.result import PathStatus
-from solver.solve import TooManyPaths, solve
-from solver.system import InvalidSystem, System
+from solver.engine.options import TrackerOptions
+from solver.engine.result import PathStatus
+from solver.engine.solve import TooManyPaths, solve
+from solver.engine.system import InvalidSystem, System
 
 
 def _check_solutions(system: System, result, expected: int) -> None:
@@ -180,7 +180,7 @@ def test_derived_structures_cover_their_systems() -> None:
 
 
 def test_start_solutions_solve_the_start_system() -> None:
-    from solver.start_systems import linear_product_start
+    from solver.engine.start_systems.builders import linear_product_start
 
     system = by_name("noon-3")
     structure, count, _ = best_structure(system)
@@ -195,7 +195,7 @@ def test_start_solutions_solve_the_start_system() -> None:
 
 
 def test_solve_many_matches_solve_one_by_one() -> None:
-    from solver.solve import solve_many
+    from solver.engine.solve import solve_many
 
     x, y = sp.symbols("x y")
     rng = np.random.default_rng(1)
@@ -233,8 +233,8 @@ def test_network_system_count_is_seed_independent() -> None:
     # the 2-1-1 network gradient system (490 linear-product paths, 385 of them diverging)
     # has 105 finite critical points, its mixed volume; a corrector that stopped one Newton
     # iteration early let a path jump and lose one for seed 0
-    from solver.critical_points import check_budget
-    from solver.gradient_system import network_loss
+    from solver.networks.critical_points import check_budget
+    from solver.networks.gradient_system import network_loss
     from network_specs import make_spec
 
     spec = make_spec((2, 1, 1))

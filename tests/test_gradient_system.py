@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from network_specs import make_spec, torch_gradient_hessian, torch_loss
-from solver.gradient_system import network_loss
-from solver.linear_product import SetStructure, enumerate_choices
-from solver.network_structure import (
+from solver.networks.gradient_system import network_loss
+from solver.engine.start_systems.set_structure import SetStructure, enumerate_choices
+from solver.networks.structure import (
     StructureError,
     bias_variants,
     lps_count,
@@ -139,7 +139,7 @@ def test_design_example_sets_for_two_neurons():
 
 
 def test_lps_count_well_below_total_degree_and_phcpack():
-    phcpack = pytest.importorskip("solver.phcpack")
+    phcpack = pytest.importorskip("solver.engine.backends.phcpack")
     for widths, min_ratio in [((2, 1, 1), 3.5), ((1, 2, 1), 4.0), ((2, 2, 1), 5.0), ((1, 3, 1), 5.0)]:
         spec = make_spec(widths)
         loss = network_loss(spec)

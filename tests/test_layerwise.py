@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver.init_common import InitError, LayerDef, surrogate_for
-from solver.layerwise import layerwise_init, neuron_system, solve_systems
+from solver.init.common import InitError, LayerDef, surrogate_for
+from solver.init.layerwise import layerwise_init, neuron_system, solve_systems
 
 torch = pytest.importorskip("torch")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver.init_common import surrogate_for
-from solver.layerwise import moment_keys, neuron_family, neuron_moments, neuron_system
-from solver.parameter_homotopy import generic_solutions, solve_family
-from solver.phcpack import phc_available, solve_phc
-from solver.solve import solve
-from solver.system import InvalidSystem, Polynomial, System
+from solver.init.common import surrogate_for
+from solver.init.layerwise import moment_keys, neuron_family, neuron_moments, neuron_system
+from solver.engine.parameter_homotopy import generic_solutions, solve_family
+from solver.engine.backends.phcpack import phc_available, solve_phc
+from solver.engine.solve import solve
+from solver.engine.system import InvalidSystem, Polynomial, System
 
 
 def _two_cubics(p: np.ndarray) -> System:

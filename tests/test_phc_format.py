@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from solver.examples import by_name
-from solver.phc_format import (
+from solver.engine.examples import by_name
+from solver.engine.formats.phc import (
     PHCParseError,
     PHCSolution,
     appearance_order,
@@ -21,7 +21,7 @@ from solver.phc_format import (
     parse_solutions,
     parse_system,
 )
-from solver.system import InvalidSystem, Polynomial, System
+from solver.engine.system import InvalidSystem, Polynomial, System
 
 
 def terms(system: System) -> list[dict]:

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from solver.examples import by_name
-from solver.linear_product import SetStructure, bezout_count
-from solver.phcpack import phc_available, phcpy_available, phcpy_linear_product_count, solve_phc
-from solver.solve import solve
-from solver.system import System
+from solver.engine.examples import by_name
+from solver.engine.start_systems.set_structure import SetStructure, bezout_count
+from solver.engine.backends.phcpack import phc_available, phcpy_available, phcpy_linear_product_count, solve_phc
+from solver.engine.solve import solve
+from solver.engine.system import System
 
 pytestmark = pytest.mark.skipif(not (phc_available() and phcpy_available()), reason="PHCpack (phc, phcpy) is not installed: run scripts/setup.sh")
 

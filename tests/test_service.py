@@ -55,7 +55,7 @@ def katsura3_residuals(x: np.ndarray) -> np.ndarray:
 
 def cyclic6() -> str:
     """cyclic-6 (622 linear-product paths): long enough to cancel or kill mid-run."""
-    from solver.examples import cyclic
+    from solver.engine.examples import cyclic
 
     return cyclic(6).to_phc()
 
@@ -145,8 +145,8 @@ def test_system_solve_result_and_cache_hit(client):
     assert job["progress"] == {"done": res["paths"], "total": res["paths"], "unit": "paths"}
 
     # the in-process solver on the same text finds the same solutions
-    from solver.phc_format import parse_system
-    from solver.solve import solve
+    from solver.engine.formats.phc import parse_system
+    from solver.engine.solve import solve
 
     local = solve(parse_system(KATSURA3), seed=7)
     ours = sorted(tuple(np.round(s["re"], 8)) + tuple(np.round(s["im"], 8)) for s in res["solutions"])
@@ -187,7 +187,7 @@ def test_spec_solve_weights_and_cache(client):
         np.testing.assert_array_equal(arr, np.asarray(inline[name]))
 
     # the in-process solver gives the same weights for the same spec
-    from solver.init_modes import run_spec
+    from solver.init.modes import run_spec
 
     local = run_spec(SPEC_121)["weights"]
     for name, arr in local.items():
@@ -206,8 +206,8 @@ def test_exact_mode_1_1_1_candidates_match_in_process_critical_points(client):
     res = job["result"]
     assert res["mode"] == "exact"
     assert job["progress"]["unit"] == "paths" and job["progress"]["done"] == job["progress"]["total"] == 105
-    from solver.critical_points import run_exact
-    from solver.spec import NetworkSpec
+    from solver.networks.critical_points import run_exact
+    from solver.networks.spec import NetworkSpec
 
     local = run_exact(NetworkSpec.model_validate(spec)).to_json()
     assert len(res["candidates"]) == len(local["candidates"]) >= 1
@@ -227,7 +227,7 @@ def test_layerwise_spec_progress_in_layers_matches_in_process(client):
     res = job["result"]
     assert res["mode"] == "layerwise" and len(res["candidates"]) == 1
     assert job["progress"] == {"done": 2, "total": 2, "unit": "layers"}
-    from solver.init_modes import run_spec
+    from solver.init.modes import run_spec
 
     local = run_spec(spec)
     assert local["mode"] == "layerwise"
@@ -354,8 +354,8 @@ def test_spec_limits_are_422_with_the_limit(service, change, limit, value):
 def test_exact_mode_path_limit_is_422_with_the_count(service):
     # 1-3-1 has 10 parameters and a linear-product start system of 1,129,797 paths; the
     # network module's bounded count stops once past max_paths and reports a lower bound
-    from solver.network_structure import lps_count, network_set_structure
-    from solver.spec import NetworkSpec
+    from solver.networks.structure import lps_count, network_set_structure
+    from solver.networks.spec import NetworkSpec
 
     def exact_path_count(spec):
         return lps_count(network_set_structure(spec))
@@ -390,7 +390,7 @@ def test_system_path_and_variable_limits_are_422_with_counts(service):
 
 
 def test_jobs_in_flight_per_key_is_429(service):
-    from solver.examples import cyclic
+    from solver.engine.examples import cyclic
 
     # cyclic-7 (4,673 paths) keeps the one worker busy for the whole test, so the three
     # jobs stay in flight; they are cancelled at the end

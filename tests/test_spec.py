@@ -8,8 +8,8 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from solver.cli import main as lps_main
-from solver.spec import DEAD_NEURON_REASON, NetworkSpec, format_validation_error, load_spec
+from solver.cli.main import main as lps_main
+from solver.networks.spec import DEAD_NEURON_REASON, NetworkSpec, format_validation_error, load_spec
 
 BASE = {
     "layers": [

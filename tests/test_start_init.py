@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver.init_common import InitError, LayerDef, legendre_fit, surrogate_for
-from solver.start_init import local_dimension, place_thresholds, solve_anchors, start_init, start_layer
+from solver.init.common import InitError, LayerDef, legendre_fit, surrogate_for
+from solver.init.anchors import local_dimension, place_thresholds, solve_anchors, start_init, start_layer
 
 
 def _deep_narrow(width: int, depth: int, n_in: int = 1) -> list[LayerDef]:
@@ -30,7 +30,7 @@ def test_surrogate_closed_form_and_reference():
     # roots of 15x^2 + 16x + 3 = 0
     np.testing.assert_allclose(s.roots, np.sort(np.roots([15, 16, 3]).real), atol=1e-12)
     np.testing.assert_allclose(s.derivative_roots, [-16 / 30], atol=1e-12)
-    from solver.surrogate import fit_surrogate
+    from solver.networks.surrogate import fit_surrogate
 
     for act in ("tanh", "gelu", "leaky_relu"):
         ref = fit_surrogate(act, 4, (-2.0, 3.0)).coefficients
@@ -156,7 +156,7 @@ def test_constant_inputs_do_not_crash_and_are_reported():
 
 
 def test_run_spec_start_and_auto_reason():
-    from solver.init_modes import run_spec
+    from solver.init.modes import run_spec
 
     x = np.linspace(-1, 1, 9)[:, None]
     spec = {
@@ -175,7 +175,7 @@ def test_lps_init_cli_start_mode(tmp_path, capsys):
 
     from safetensors.numpy import load_file
 
-    from solver.cli import main
+    from solver.cli.main import main
 
     x = np.linspace(-1, 1, 16)[:, None]
     spec = {

@@ -10,9 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from solver.init_common import InitError, LayerDef  # noqa: E402
-from solver.init_modes import choose_mode  # noqa: E402
-from solver.torch_init import init_  # noqa: E402
+from solver.init.common import InitError, LayerDef  # noqa: E402
+from solver.init.modes import choose_mode  # noqa: E402
+from solver.init.pytorch import init_  # noqa: E402
 
 
 def _mlp(dtype=torch.float32):
@@ -155,7 +155,7 @@ def test_refuses_non_sequential_and_bad_data():
 
 
 def test_auto_picks_exact_for_1_2_1_and_says_so():
-    from solver.spec import load_spec
+    from solver.networks.spec import load_spec
 
     x = np.linspace(-1, 1, 5)[:, None]
     spec = load_spec({"layers": [{"in_features": 1, "out_features": 2}, {"in_features": 2, "out_features": 1}],
@@ -164,15 +164,15 @@ def test_auto_picks_exact_for_1_2_1_and_says_so():
     assert choice.mode == "exact"
     assert "exact" in choice.reason and str(choice.exact_paths) in choice.reason
     # the same count as the network's linear-product structure (independent call)
-    from solver.linear_product import bezout_count
-    from solver.network_structure import network_set_structure
+    from solver.engine.start_systems.set_structure import bezout_count
+    from solver.networks.structure import network_set_structure
 
     assert choice.exact_paths == bezout_count(network_set_structure(spec)) <= spec.max_paths
 
 
 def test_auto_never_picks_exact_without_weight_decay():
     # lambda = 0 leaves dead-neuron components of critical points (DESIGN.md): not isolated
-    from solver.spec import load_spec
+    from solver.networks.spec import load_spec
 
     x = np.linspace(-1, 1, 5)[:, None]
     spec = load_spec({"layers": [{"in_features": 1, "out_features": 2}, {"in_features": 2, "out_features": 1}],
@@ -195,8 +195,8 @@ def test_auto_picks_start_for_784_256_10_and_says_so():
 
 def test_init_auto_runs_exact_on_1_1_1_and_loads_the_best_candidate():
     # 1-1-1 (105 paths) keeps this end-to-end check fast; the 1-2-1 choice is tested above
-    from solver.critical_points import run_exact
-    from solver.spec import load_spec
+    from solver.networks.critical_points import run_exact
+    from solver.networks.spec import load_spec
 
     x = torch.linspace(-1, 1, 5)[:, None]
     y = x.abs()

@@ -1,0 +1,1 @@
+"""The service's jobs: the SQLite store and the process-pool runner."""

@@ -1,0 +1,161 @@
+"""From path endpoints to distinct solutions: Newton refinement on the target, clustering
+of endpoints that are the same point (their count is the multiplicity), condition numbers
+and the real test. Every backend hands its endpoints to :func:`collect_solutions`, so the
+numba tracker and the PHCpack backends are judged by the same rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from solver.engine.result import PathStatus, Solution
+from solver.engine.system import System
+
+#: endpoints closer than this (relative to their size) are one solution
+CLUSTER_TOLERANCE = 1e-6
+#: imaginary parts below this (relative) make a solution real
+REAL_TOLERANCE = 1e-8
+#: a refined endpoint whose relative residual stays above this is not a solution
+RESIDUAL_TOLERANCE = 1e-8
+#: condition numbers above this count as singular
+SINGULAR_CONDITION = 1e12
+
+
+def newton_refine(system: System, points: np.ndarray, iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's method on the target from each row of ``points``.
+
+    Keeps, per point, the iterate of smallest relative residual (Newton converges only
+    linearly at singular roots and must never make an estimate worse).
+
+    Returns
+    -------
+    points : complex ndarray (P, n)
+    residuals : float ndarray (P,) -- max relative residual per point
+    """
+    x = np.array(points, dtype=np.complex128, copy=True)
+    if x.shape[0] == 0:
+        return x, np.zeros(0)
+    best = x.copy()
+    best_res = system.relative_residuals(x).max(axis=1)
+    for _ in range(iterations):
+        f = system(x)
+        jac = system.jacobian(x)
+        with np.errstate(all="ignore"):
+            try:
+                dx = np.linalg.solve(jac, f[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                dx = np.stack([np.linalg.lstsq(j, v, rcond=None)[0] for j, v in zip(jac, f)])
+        dx[~np.isfinite(dx).all(axis=1)] = 0
+        x = x - dx
+        res = system.relative_residuals(x).max(axis=1)
+        better = res < best_res
+        best[better] = x[better]
+        best_res[better] = res[better]
+        if (best_res < 1e-15).all():
+            break
+    return best, best_res
+
+
+def condition_numbers(system: System, points: np.ndarray) -> np.ndarray:
+    """2-norm condition number of the Jacobian at each point (inf when singular)."""
+    if len(points) == 0:
+        return np.zeros(0)
+    with np.errstate(all="ignore"):
+        s = np.linalg.svd(system.jacobian(points), compute_uv=False)
+        return np.where(s[:, -1] > 0, s[:, 0] / s[:, -1], np.inf)
+
+
+def cluster(points: np.ndarray, tolerance: float = CLUSTER_TOLERANCE) -> np.ndarray:
+    """Label rows of ``points`` so that rows within ``tolerance * (1 + |x|)`` (max-norm)
+    share a label; labels are 0..k-1 in order of first appearance."""
+    P = points.shape[0]
+    labels = -np.ones(P, dtype=np.int64)
+    if P == 0:
+        return labels
+    real = np.hstack([points.real, points.imag])
+    scale = 1.0 + np.abs(points).max(axis=1)
+    tree = cKDTree(real)
+    radius = tolerance * scale.max()
+    k = 0
+    for i in range(P):
+        if labels[i] >= 0:
+            continue
+        stack = [i]
+        labels[i] = k
+        while stack:
+            j = stack.pop()
+            for nb in tree.query_ball_point(real[j], r=radius, p=np.inf):
+                if labels[nb] < 0 and np.abs(points[nb] - points[j]).max() <= tolerance * max(scale[nb], scale[j]):
+                    labels[nb] = k
+                    stack.append(nb)
+        k += 1
+    return labels
+
+
+def collect_solutions(
+    system: System, endpoints: np.ndarray, statuses: np.ndarray
+) -> tuple[list[Solution], np.ndarray]:
+    """Refine finite endpoints on the target, merge duplicates, classify.
+
+    Parameters
+    ----------
+    system : System
+        The target system.
+    endpoints : complex ndarray (P, n)
+        Affine endpoints of all paths (rows of non-finite paths are ignored).
+    statuses : int ndarray (P,)
+        :class:`PathStatus` codes from the tracker.
+
+    Returns
+    -------
+    solutions : list of Solution, sorted by status, then by norm
+    statuses : the path statuses, with finite endpoints that are not solutions of the
+        target marked ``FAILED``
+    """
+    statuses = np.array(statuses, dtype=np.int64, copy=True)
+    finite = np.flatnonzero((statuses == PathStatus.REGULAR) | (statuses == PathStatus.SINGULAR))
+    pts = np.asarray(endpoints, dtype=np.complex128)[finite]
+    ok_rows = np.isfinite(pts).all(axis=1)
+    statuses[finite[~ok_rows]] = PathStatus.FAILED
+    finite, pts = finite[ok_rows], pts[ok_rows]
+    refined, residuals = newton_refine(system, pts)
+    good = residuals <= RESIDUAL_TOLERANCE
+    statuses[finite[~good]] = PathStatus.FAILED
+    finite, refined, residuals = finite[good], refined[good], residuals[good]
+
+    labels = cluster(refined)
+    solutions: list[Solution] = []
+    reps = []
+    for k in range(labels.max() + 1 if labels.size else 0):
+        members = np.flatnonzero(labels == k)
+        best = members[np.argmin(residuals[members])]
+        reps.append((members, best))
+    conds = condition_numbers(system, np.array([refined[b] for _, b in reps]).reshape(len(reps), system.n_variables))
+    for (members, best), cond in zip(reps, conds):
+        x = refined[best]
+        singular = (
+            len(members) > 1
+            or cond > SINGULAR_CONDITION
+            or (statuses[finite[members]] == PathStatus.SINGULAR).any()
+        )
+        status = PathStatus.SINGULAR if singular else PathStatus.REGULAR
+        statuses[finite[members]] = status
+        real = bool(np.abs(x.imag).max(initial=0.0) <= REAL_TOLERANCE * max(1.0, np.abs(x).max(initial=0.0)))
+        if real:
+            x = x.real.astype(np.complex128)
+        solutions.append(Solution(x, status, len(members), float(residuals[best]), float(cond), real))
+    solutions.sort(key=lambda s: (int(s.status), float(np.linalg.norm(s.values))))
+    return solutions, statuses
+
+
+def path_counts(statuses: np.ndarray, solutions: list[Solution]) -> dict:
+    """The ``counts`` block of a result."""
+    st = np.asarray(statuses)
+    return {
+        "regular": int((st == PathStatus.REGULAR).sum()),
+        "singular": int((st == PathStatus.SINGULAR).sum()),
+        "at_infinity": int((st == PathStatus.AT_INFINITY).sum()),
+        "failed": int((st == PathStatus.FAILED).sum()),
+        "real": sum(1 for s in solutions if s.real),
+    }

@@ -1,0 +1,128 @@
+"""Tracker options: one typed, documented object with named presets.
+
+The kernels take the options as a flat float array (:meth:`TrackerOptions.as_array`), so
+adding a field here and reading it by its index constant in :mod:`solver.engine.tracker` is all
+a new option needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Settings of the predictor-corrector tracker and its endgame.
+
+    The homotopy parameter is ``s``, from 1 (start system) to 0 (target). Step sizes are
+    fractions of the segment being tracked, so the endgame's geometric segments
+    ``s_k -> h * s_k`` take the same relative steps as the first one.
+
+    Attributes
+    ----------
+    initial_step : float
+        First step, as a fraction of the segment.
+    min_step : float
+        A step below this fraction of the segment fails the path (``STEP_SIZE_TOO_SMALL``).
+    max_step : float
+        Largest step, as a fraction of the segment.
+    corrector_tolerance : float
+        Newton stops when its update is below this, relative to ``max|x|``.
+    max_corrector_iterations : int
+        Newton iterations per step before the step is rejected.
+    predictor_tolerance : float
+        Relative predictor error the step-size control aims at: after an accepted step
+        the step is scaled by ``0.9 * (predictor_tolerance / error) ** (1/5)`` (RK4's
+        error is of order ``h^5``), between 0.5 and 3.
+    max_steps : int
+        Step budget of one path, endgame included (``TOO_MANY_STEPS``).
+    endgame_start : float
+        Value of ``s`` where the endgame begins.
+    endgame_ratio : float
+        Ratio ``h`` of the geometric sample sequence ``s_k = endgame_start * h**k``.
+    endgame_min_s : float
+        Smallest sample; a path still undecided there fails (``ENDGAME_NOT_CONVERGED``).
+    cauchy_samples : int
+        Points per loop of the Cauchy endgame.
+    max_winding_number : int
+        Loops the Cauchy endgame tries before giving up on a sample radius.
+    endgame_tolerance : float
+        Two successive Cauchy estimates closer than this (relative) accept the endpoint.
+    infinity_threshold : float
+        ``|x0| / max|x|`` below this, with a positive valuation, puts a path at infinity.
+    """
+
+    initial_step: float = 0.05
+    min_step: float = 1e-9
+    max_step: float = 0.25
+    corrector_tolerance: float = 1e-9
+    max_corrector_iterations: int = 3
+    predictor_tolerance: float = 1e-4
+    max_steps: int = 20_000
+    endgame_start: float = 0.1
+    endgame_ratio: float = 0.3
+    endgame_min_s: float = 1e-14
+    cauchy_samples: int = 8
+    max_winding_number: int = 12
+    endgame_tolerance: float = 1e-8
+    infinity_threshold: float = 1e-7
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_step <= self.initial_step <= self.max_step <= 1:
+            raise ValueError("need 0 < min_step <= initial_step <= max_step <= 1")
+        if not 0 < self.endgame_ratio < 1:
+            raise ValueError("endgame_ratio must lie in (0, 1)")
+        if not 0 < self.endgame_min_s < self.endgame_start < 1:
+            raise ValueError("need 0 < endgame_min_s < endgame_start < 1")
+        if self.max_corrector_iterations < 1 or self.max_steps < 1:
+            raise ValueError("iteration and step budgets must be positive")
+        if self.cauchy_samples < 3 or self.max_winding_number < 1:
+            raise ValueError("cauchy_samples >= 3 and max_winding_number >= 1")
+
+    # presets ---------------------------------------------------------------------------
+    @classmethod
+    def default(cls) -> "TrackerOptions":
+        """Balanced settings: what :func:`solver.engine.solve.solve` uses."""
+        return cls()
+
+    @classmethod
+    def fast(cls) -> "TrackerOptions":
+        """Bigger steps and a looser corrector: fewer steps per path, more path jumping risk."""
+        return cls(initial_step=0.1, max_step=0.5, corrector_tolerance=1e-7, max_corrector_iterations=3)
+
+    @classmethod
+    def conservative(cls) -> "TrackerOptions":
+        """Small steps and a tight corrector: the re-run for paths that failed."""
+        return cls(
+            initial_step=0.01,
+            max_step=0.05,
+            min_step=1e-12,
+            corrector_tolerance=1e-11,
+            max_corrector_iterations=4,
+            max_steps=200_000,
+            cauchy_samples=12,
+            max_winding_number=24,
+        )
+
+    @classmethod
+    def preset(cls, name: str) -> "TrackerOptions":
+        presets = {"default": cls.default, "fast": cls.fast, "conservative": cls.conservative}
+        if name not in presets:
+            raise ValueError(f"unknown tracker preset {name!r}; choose from {sorted(presets)}")
+        return presets[name]()
+
+    def with_(self, **changes) -> "TrackerOptions":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def as_array(self) -> np.ndarray:
+        """Flat float64 array in field order: what the Numba kernels read."""
+        return np.array(list(asdict(self).values()), dtype=np.float64)
+
+
+#: indices into :meth:`TrackerOptions.as_array`, for the kernels
+OPT = {name: k for k, name in enumerate(TrackerOptions.__dataclass_fields__)}

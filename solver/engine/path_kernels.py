@@ -1,0 +1,93 @@
+"""Whole paths, start point to endpoint, many at once: the parallel kernel behind
+:func:`solver.engine.solve.solve`."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from solver.engine.endgame import FAILED, run_endgame
+from solver.engine.homotopy import make_workspace, max_degree
+from solver.engine.options import OPT
+from solver.engine.tracker import make_buffers, track_segment
+
+_INITIAL_STEP = OPT["initial_step"]
+_MAX_STEPS = OPT["max_steps"]
+_MAX_STEP = OPT["max_step"]
+_EG_START = OPT["endgame_start"]
+
+
+@njit(cache=True)
+def track_path(x_start, hom, opts, X):
+    """Track one path from the affine start solution ``x_start`` (n,) and leave its
+    projective endpoint in ``X`` (n + 1,). Returns (status, reason, winding, steps)."""
+    lin, patch = hom[1], hom[10]
+    n = x_start.shape[0]
+    N = n + 1
+    X[0] = 1.0
+    for j in range(n):
+        X[j + 1] = x_start[j]
+    # onto the random patch a . X = 1
+    dot = 0.0 + 0.0j
+    for j in range(N):
+        dot += patch[j] * X[j]
+    for j in range(N):
+        X[j] /= dot
+    ws = make_workspace(n, max_degree(hom))
+    bufs = make_buffers(N)
+    budget = int(opts[_MAX_STEPS])
+    code, steps, rc, h = track_segment(X, 1.0 + 0.0j, opts[_EG_START] + 0.0j, hom, ws, bufs, opts, opts[_INITIAL_STEP], opts[_MAX_STEP], budget)
+    if code != 0:
+        return FAILED, code, 0, steps
+    status, reason, winding, st = run_endgame(X, hom, ws, bufs, opts, budget - steps)
+    return status, reason, winding, steps + st
+
+
+@njit(cache=True, parallel=True)
+def track_paths(starts, hom, opts):
+    """Track every row of ``starts`` (P, n) in parallel.
+
+    Returns
+    -------
+    endpoints : complex (P, n + 1) projective endpoints
+    status, reason, winding, steps : int64 (P,)
+    """
+    P, n = starts.shape
+    endpoints = np.empty((P, n + 1), dtype=np.complex128)
+    status = np.empty(P, dtype=np.int64)
+    reason = np.empty(P, dtype=np.int64)
+    winding = np.empty(P, dtype=np.int64)
+    steps = np.empty(P, dtype=np.int64)
+    for p in prange(P):
+        a, b, c, d = track_path(starts[p], hom, opts, endpoints[p])
+        status[p] = a
+        reason[p] = b
+        winding[p] = c
+        steps[p] = d
+    return endpoints, status, reason, winding, steps
+
+
+@njit(cache=True, parallel=True)
+def track_paths_batched(starts, owner, kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch, opts):
+    """Paths of many systems with the same number of unknowns in one parallel call.
+
+    Row ``p`` of ``starts`` belongs to system ``owner[p]``; the per-system homotopy data
+    (the fields of :mod:`solver.engine.homotopy`'s tuple but ``kind``) are stacked along a leading
+    axis, term arrays padded to a common length (each system's offsets say which rows are
+    its own). Returns what :func:`track_paths` returns.
+    """
+    P, n = starts.shape
+    endpoints = np.empty((P, n + 1), dtype=np.complex128)
+    status = np.empty(P, dtype=np.int64)
+    reason = np.empty(P, dtype=np.int64)
+    winding = np.empty(P, dtype=np.int64)
+    steps = np.empty(P, dtype=np.int64)
+    for p in prange(P):
+        b = owner[p]
+        hom = (kind, lin[b], nfac[b], gc[b], ge[b], go[b], fc[b], fe[b], fo[b], gamma[b], patch[b])
+        a, r, w, s = track_path(starts[p], hom, opts, endpoints[p])
+        status[p] = a
+        reason[p] = r
+        winding[p] = w
+        steps[p] = s
+    return endpoints, status, reason, winding, steps

@@ -1,0 +1,1 @@
+"""Start systems: total degree, linear product (set structures) and polyhedral (phcpy)."""

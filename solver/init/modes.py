@@ -1,0 +1,322 @@
+"""Choosing and running an initialisation mode: ``exact``, ``start``, ``layerwise``, ``auto``.
+
+``auto`` takes, in order:
+
+1. ``exact`` (all critical points, :mod:`solver.networks.critical_points`) when the network's
+   linear-product start system has at most ``max_paths`` paths. Counting those paths is
+   itself exponential in the number of parameters, and the count explodes with them
+   (1-2-1: 7 parameters, 10,761 paths; 1-3-1: 10 parameters, 1.1 million; 1-4-1: 13
+   parameters, 121 million), so networks with more than :data:`EXACT_MAX_PARAMETERS`
+   parameters are not counted and go on to the next rule. Exact mode also needs targets
+   and ``weight_decay > 0``.
+2. ``layerwise`` when targets are given and its total work, hidden neurons times paths
+   per one-neuron system, fits ``layerwise_budget`` paths.
+3. ``start`` otherwise (a linear solve per neuron: any size).
+
+Every result says which mode ran and why (``InitResult.reason``).
+
+:func:`run_spec` runs any mode on a :class:`solver.networks.spec.NetworkSpec` end to end and returns
+the JSON-ready dict that the CLI prints and the service stores.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from solver.init.common import InitError, InitResult, LayerDef, LayerInit, check_layers, layer_stats, activate
+
+#: above this many parameters auto does not count the exact start system (see above)
+EXACT_MAX_PARAMETERS = 12
+#: default budget of layerwise mode in engine paths: about 180 hidden neurons at 33
+#: parameter-homotopy paths each (q = 1), a few seconds on one core
+DEFAULT_LAYERWISE_BUDGET = 6_000
+MODES = ("exact", "start", "layerwise", "auto")
+
+
+@dataclass(frozen=True)
+class ModeChoice:
+    """The mode ``auto`` picked and the facts behind it."""
+
+    mode: str
+    reason: str
+    exact_paths: int | None = None
+    layerwise_paths: int | None = None
+
+
+def _n_parameters(defs: list[LayerDef]) -> int:
+    return sum(l.out_features * l.in_features + (l.out_features if l.bias else 0) for l in defs)
+
+
+def exact_path_count(spec, max_paths: int) -> int:
+    """Paths of the network's linear-product start system (exact mode's work).
+
+    Counted with bounded work by :func:`solver.networks.critical_points.check_budget`, which raises
+    :class:`~solver.networks.critical_points.BudgetExceeded` (with the counts) above ``max_paths``.
+    """
+    from solver.networks.critical_points import check_budget
+
+    return int(check_budget(spec, max_paths)[1])
+
+
+def layerwise_path_count(defs: list[LayerDef], degree: int, projection_dim: int = 1, weight_decay: float = 0.01) -> int:
+    """Total engine paths of layerwise mode: hidden neurons times paths per neuron system.
+
+    The output layer (identity, ridge fit) costs no paths.
+    """
+    from solver.init.layerwise import paths_per_neuron
+
+    total = 0
+    per: dict[tuple[int, bool], int] = {}
+    for k, l in enumerate(defs):
+        if k == len(defs) - 1 and l.activation == "identity":
+            continue
+        q = min(projection_dim, l.in_features)
+        key = (q, l.bias)
+        if key not in per:
+            per[key] = paths_per_neuron(q, degree, l.bias, weight_decay)
+        total += l.out_features * per[key]
+    return total
+
+
+def choose_mode(
+    layers,
+    *,
+    has_targets: bool,
+    degree: int = 2,
+    weight_decay: float = 0.01,
+    max_paths: int = 100_000,
+    layerwise_budget: int = DEFAULT_LAYERWISE_BUDGET,
+    projection_dim: int = 1,
+    spec=None,
+) -> ModeChoice:
+    """What ``auto`` runs, and why.
+
+    Parameters
+    ----------
+    layers : sequence of LayerDef (or spec layers)
+    has_targets : bool
+        Exact and layerwise modes fit targets; without them only ``start`` applies.
+    degree, weight_decay : surrogate degree and lambda
+    max_paths : int
+        Exact mode's cap on start-system paths.
+    layerwise_budget : int
+        Layerwise mode's cap on total paths.
+    spec : NetworkSpec, optional
+        Needed to count the exact start system (skipped without it); its
+        ``weight_decay`` overrides the argument.
+    """
+    defs = check_layers(layers)
+    P = _n_parameters(defs)
+    sizes = "-".join(str(w) for w in [defs[0].in_features] + [l.out_features for l in defs])
+    if not has_targets:
+        return ModeChoice("start", f"{sizes}: no targets y, so neither exact nor layerwise applies; start needs only x")
+    notes = []
+    exact_paths = None
+    if spec is not None:
+        weight_decay = spec.weight_decay  # the spec's own lambda is the one exact mode would use
+    if weight_decay <= 0:
+        notes.append("exact needs weight_decay > 0")
+    elif P > EXACT_MAX_PARAMETERS:
+        notes.append(
+            f"exact: {P} parameters > {EXACT_MAX_PARAMETERS}, the start system's path count is far beyond "
+            f"max_paths={max_paths} (1-3-1 with 10 parameters already has 1,129,797)"
+        )
+    elif spec is None:
+        notes.append("exact: no spec to count its start system")
+    else:
+        from solver.networks.critical_points import BudgetExceeded
+
+        try:
+            exact_paths = exact_path_count(spec, max_paths)
+        except BudgetExceeded as exc:
+            count, status = exc.counts.get("linear_product"), exc.counts.get("linear_product_status")
+            bound = "at least " if status != "exact" else ""
+            notes.append(f"exact: start system has {bound}{count} paths > max_paths={max_paths}")
+        else:
+            return ModeChoice(
+                "exact",
+                f"{sizes}: exact, its linear-product start system has {exact_paths} paths <= max_paths={max_paths}",
+                exact_paths=exact_paths,
+            )
+    lw = layerwise_path_count(defs, degree, projection_dim, weight_decay)
+    hidden = sum(l.out_features for k, l in enumerate(defs) if not (k == len(defs) - 1 and l.activation == "identity"))
+    if lw <= layerwise_budget:
+        return ModeChoice(
+            "layerwise",
+            f"{sizes}: layerwise, {hidden} neuron systems with {lw} paths in all <= budget {layerwise_budget} ({'; '.join(notes)})",
+            exact_paths=exact_paths,
+            layerwise_paths=lw,
+        )
+    notes.append(f"layerwise: {hidden} neuron systems with {lw} paths in all > budget {layerwise_budget}")
+    return ModeChoice("start", f"{sizes}: start ({'; '.join(notes)})", exact_paths=exact_paths, layerwise_paths=lw)
+
+
+# ---------------------------------------------------------------------------------------
+# running a spec
+# ---------------------------------------------------------------------------------------
+def _spec_layers(spec) -> list[LayerDef]:
+    return [
+        LayerDef(
+            l.in_features,
+            l.out_features,
+            l.activation or "relu",
+            bool(l.bias),
+            float(l.negative_slope) if l.negative_slope is not None else 0.01,
+        )
+        for l in spec.layers
+    ]
+
+
+def _run_exact(spec, progress: Callable[[int, int], None] | None = None) -> InitResult:
+    """Exact mode through :mod:`solver.networks.critical_points`; the best candidate becomes the
+    weights, all candidates ride along in ``extra``."""
+    t0 = time.perf_counter()
+    try:
+        from solver.networks import critical_points as cp  # type: ignore[attr-defined]
+    except ImportError as exc:  # pragma: no cover - depends on the network module landing
+        raise InitError(f"exact mode is not available in this build ({exc}); use --mode start or layerwise") from None
+    runner = getattr(cp, "run_exact", None) or getattr(cp, "critical_points", None) or getattr(cp, "solve_spec", None)
+    if runner is None:  # pragma: no cover
+        raise InitError("exact mode is not available in this build; use --mode start or layerwise")
+    try:
+        out = runner(spec, progress=progress)
+    except TypeError:
+        out = runner(spec)
+    payload = out.to_json() if hasattr(out, "to_json") else dict(out)
+    defs = _spec_layers(spec)
+    cands = payload.get("candidates") or []
+    layers: list[LayerInit] = []
+    stats = []
+    if cands:
+        theta = np.asarray(cands[0].get("params", cands[0].get("theta")), dtype=np.float64)
+        k = 0
+        h = spec.data.x_array()
+        for l in defs:
+            W = theta[k : k + l.out_features * l.in_features].reshape(l.out_features, l.in_features)
+            k += W.size
+            b = None
+            if l.bias:
+                b = theta[k : k + l.out_features]
+                k += l.out_features
+            layers.append(LayerInit(W, b, {"method": "exact"}))
+            z = h @ W.T + (b if b is not None else 0.0)
+            stats.append(layer_stats(z))
+            h = activate(z, l.activation, l.negative_slope)
+    counts = {"layers": len(defs), "neurons": int(sum(l.out_features for l in defs)), "candidates": len(cands)}
+    res = InitResult("exact", "mode exact requested", layers, stats, counts, time.perf_counter() - t0)
+    res.extra["exact"] = {k: v for k, v in payload.items() if k != "candidates"}
+    res.extra["candidates"] = cands
+    return res
+
+
+def run_layers(
+    layers,
+    x,
+    y=None,
+    *,
+    mode: str = "auto",
+    degree: int = 2,
+    interval: tuple[float, float] = (-1.0, 1.0),
+    weight_decay: float = 0.01,
+    seed: int = 0,
+    max_paths: int = 100_000,
+    layerwise_budget: int = DEFAULT_LAYERWISE_BUDGET,
+    projection_dim: int = 1,
+    max_points: int | None = None,
+    spec=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> InitResult:
+    """Run ``start``, ``layerwise`` (or ``auto`` among them and ``exact``) on plain layers.
+
+    ``exact`` needs ``spec`` (the network module builds its gradient system from it).
+    """
+    from solver.init.layerwise import layerwise_init
+    from solver.init.anchors import DEFAULT_MAX_POINTS, start_init
+
+    if mode not in MODES:
+        raise InitError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    reason = f"mode {mode} requested"
+    if mode == "auto":
+        choice = choose_mode(
+            layers,
+            has_targets=y is not None,
+            degree=degree,
+            weight_decay=weight_decay,
+            max_paths=max_paths,
+            layerwise_budget=layerwise_budget,
+            projection_dim=projection_dim,
+            spec=spec,
+        )
+        mode, reason = choice.mode, "auto: " + choice.reason
+    if mode == "exact":
+        if spec is None:
+            raise InitError("exact mode needs a NetworkSpec")
+        res = _run_exact(spec, progress)
+    elif mode == "start":
+        res = start_init(
+            layers, x, y, degree=degree, interval=interval, weight_decay=weight_decay, seed=seed,
+            max_points=max_points or DEFAULT_MAX_POINTS,
+        )
+        if progress is not None:  # one batched pass: all layers are done at once
+            progress(len(res.layers), len(res.layers))
+    else:
+        res = layerwise_init(
+            layers, x, y, degree=degree, interval=interval, weight_decay=weight_decay, seed=seed,
+            projection_dim=projection_dim, max_paths=max_paths, progress=progress,
+        )
+    res.reason = reason
+    return res
+
+
+def run_spec(spec, *, mode: str | None = None, progress: Callable[[int, int], None] | None = None, **options) -> dict:
+    """Run the spec's mode (or ``mode``) end to end; the JSON-ready result.
+
+    Parameters
+    ----------
+    spec : NetworkSpec or dict or JSON text
+    mode : str, optional
+        Overrides ``spec.mode``.
+    progress : callable(done, total), optional
+        Layers done of total (start, layerwise) or paths (exact).
+    **options
+        ``layerwise_budget``, ``projection_dim``, ``max_points``.
+
+    Returns
+    -------
+    dict
+        ``mode``, ``reason``, ``counts``, ``layers`` (per layer: neurons, active, split and
+        dead fractions, method facts), ``seconds``, ``weights`` (``"{k}.weight"`` and
+        ``"{k}.bias"`` as nested lists); exact mode adds ``candidates`` and ``exact``.
+    """
+    from solver.networks.spec import NetworkSpec, load_spec
+
+    if not isinstance(spec, NetworkSpec):
+        spec = load_spec(spec)
+    m = mode or spec.mode
+    if m == "exact" and spec.data.y is None:
+        raise InitError("data.y is required in exact mode: the loss fits f(x) to y")
+    if m == "layerwise" and spec.data.y is None:
+        raise InitError("data.y is required in layerwise mode: the neurons fit the residual of y")
+    if m == "exact" and spec.weight_decay <= 0:
+        raise InitError("weight_decay must be > 0 in exact mode (dead-neuron components, see the spec docs)")
+    x = spec.data.x_array()
+    y = spec.data.y_array() if spec.data.y is not None else None
+    res = run_layers(
+        _spec_layers(spec),
+        x,
+        y,
+        mode=m,
+        degree=spec.surrogate.degree,
+        interval=tuple(spec.surrogate.interval),
+        weight_decay=spec.weight_decay,
+        seed=spec.seed,
+        max_paths=spec.max_paths,
+        spec=spec,
+        progress=progress,
+        **options,
+    )
+    return res.to_json(include_weights=True)

@@ -1,0 +1,460 @@
+"""One-call initialisation of a PyTorch ``nn.Sequential`` from a data sample: ``init_``.
+
+Every ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` is initialised in place, first to last,
+by the chosen mode (:mod:`solver.init.anchors`, :mod:`solver.init.layerwise`, or exact mode for
+tiny fully connected nets). Activation, pooling, flatten and dropout modules are read from
+the model and applied when the features are propagated to the next weight layer (dropout
+as at evaluation: the identity). A convolution filter is a neuron over input patches
+(``unfold``): in ``start`` mode its hyperplane goes through chosen patches of the data, as
+the paper does for CNNs; in ``layerwise`` mode each patch carries the target of its image.
+
+Integer class labels are one-hot encoded. A model with a module the initialiser cannot
+reason about (a custom module, attention, normalisation layers) is refused with a message
+naming that module, before any weight changes.
+
+torch is an optional extra (``pip install lps-init[torch]``): it is imported here only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from solver.networks.activations import DEFAULT_NEGATIVE_SLOPE, TORCH_MODULES
+from solver.init.common import InitError, LayerDef, LayerInit, layer_stats, one_hot, ridge_fit, surrogate_for
+
+try:  # optional extra
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover - exercised only without the extra
+    torch = None  # type: ignore[assignment]
+
+#: patches (rows) per convolution layer that the solves see; propagation uses all data
+DEFAULT_MAX_PATCHES = 4096
+
+
+def _require_torch() -> None:
+    if torch is None:  # pragma: no cover
+        raise InitError("init_ needs PyTorch: pip install 'lps-init[torch]'")
+
+
+@dataclass
+class InitReport:
+    """What ``init_`` did.
+
+    Attributes
+    ----------
+    mode : str
+        Mode that ran (``exact``, ``start`` or ``layerwise``).
+    reason : str
+        Why (``auto`` explains its choice).
+    layers : list of dict
+        Per weight layer: module name and kind, weight shape, neuron count, fractions of
+        neurons active on some data (``active_fraction``), split by the data (active on
+        part, inactive on part: ``split_fraction``) and dead (``dead_fraction``), and the
+        mode's own facts (linear solves, paths, fallbacks).
+    counts : dict
+        Weight layers, neurons, linear solves, systems and paths.
+    seconds : float
+    """
+
+    mode: str
+    reason: str
+    layers: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [f"lps init_: mode {self.mode} ({self.reason}); {self.seconds:.3g} s"]
+        for l in self.layers:
+            lines.append(
+                f"  {l['name']:>6} {l['kind']:<7} {str(tuple(l['weight_shape'])):<18} "
+                f"active {l['active_fraction']:.0%}, split {l['split_fraction']:.0%}, dead {l['dead_fraction']:.0%} ({l['method']})"
+            )
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"mode": self.mode, "reason": self.reason, "layers": self.layers, "counts": self.counts, "seconds": self.seconds}
+
+
+# ---------------------------------------------------------------------------------------
+# reading the model
+# ---------------------------------------------------------------------------------------
+def _activation_of(m) -> tuple[str, float] | None:
+    """The activation name and leaky slope of a ``torch.nn`` module, or None if it is none."""
+    name = TORCH_MODULES.get(type(m).__name__)
+    if name is None or name == "identity":
+        return None
+    return name, float(getattr(m, "negative_slope", DEFAULT_NEGATIVE_SLOPE))
+
+
+def _passthrough_kinds() -> tuple:
+    return (
+        nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d,
+        nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d,
+        nn.Flatten, nn.Unflatten, nn.Identity,
+    )
+
+
+def _dropout_kinds() -> tuple:
+    return (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout)
+
+
+def _flatten_modules(model, prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for name, m in model.named_children():
+        full = f"{prefix}{name}"
+        if isinstance(m, nn.Sequential):
+            out.extend(_flatten_modules(m, full + "."))
+        else:
+            out.append((full, m))
+    return out
+
+
+def _why_unsupported(m) -> str:
+    kind = type(m).__name__
+    if isinstance(m, (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer)):
+        return f"{kind} is an attention layer: its weights are not neurons over features, so the initialiser cannot place them"
+    if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)):
+        return f"{kind} rescales features with statistics of its own, which would undo the per-neuron scaling; remove it or initialise it separately"
+    if isinstance(m, (nn.Conv1d, nn.Conv2d)):
+        if m.groups != 1:
+            return f"{kind} with groups={m.groups}: only groups=1 convolutions are supported"
+        if m.padding_mode != "zeros":
+            return f"{kind} with padding_mode={m.padding_mode!r}: only zero padding is supported"
+        if isinstance(m.padding, str) and m.padding == "same" and any(k % 2 == 0 for k in m.kernel_size):
+            return f"{kind} with padding='same' and an even kernel: unsupported"
+        return ""
+    if type(m).__module__.startswith("torch.nn") and isinstance(m, nn.Module):
+        return f"{kind} is not a layer the initialiser knows (supported: Linear, Conv1d, Conv2d, activations, pooling, Flatten, Dropout)"
+    return f"{kind} is a custom module: the initialiser cannot see what it computes"
+
+
+def plan_model(model) -> list[dict]:
+    """The model's modules with their roles; raises :class:`InitError` on the first one
+    that cannot be handled, naming it.
+
+    Returns
+    -------
+    list of dict
+        ``{"name", "module", "role"}`` with role ``weight``, ``activation``, ``pass`` or
+        ``dropout``; weight entries also get ``activation`` and ``negative_slope`` (the
+        first activation module after them, before the next weight layer; identity if none).
+    """
+    _require_torch()
+    if not isinstance(model, nn.Sequential):
+        raise InitError(f"init_ needs a torch.nn.Sequential, got {type(model).__name__}")
+    plan = []
+    for name, m in _flatten_modules(model):
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            why = _why_unsupported(m) if isinstance(m, (nn.Conv1d, nn.Conv2d)) else ""
+            if why:
+                raise InitError(f"module {name} ({type(m).__name__}) cannot be initialised: {why}")
+            plan.append({"name": name, "module": m, "role": "weight", "activation": "identity", "negative_slope": 0.01})
+        elif _activation_of(m) is not None:
+            plan.append({"name": name, "module": m, "role": "activation"})
+        elif isinstance(m, _passthrough_kinds()):
+            plan.append({"name": name, "module": m, "role": "pass"})
+        elif isinstance(m, _dropout_kinds()):
+            plan.append({"name": name, "module": m, "role": "dropout"})
+        else:
+            raise InitError(f"module {name} ({type(m).__name__}) is not supported: {_why_unsupported(m)}")
+    weights = [p for p in plan if p["role"] == "weight"]
+    if not weights:
+        raise InitError("the model has no Linear, Conv1d or Conv2d layer to initialise")
+    current = None
+    for p in plan:
+        if p["role"] == "weight":
+            current = p
+        elif p["role"] == "activation" and current is not None and current["activation"] == "identity":
+            current["activation"], current["negative_slope"] = _activation_of(p["module"])
+            current = None  # a second activation belongs to no weight layer
+    return plan
+
+
+# ---------------------------------------------------------------------------------------
+# features
+# ---------------------------------------------------------------------------------------
+def _conv_padding(m) -> tuple:
+    if isinstance(m.padding, str):
+        if m.padding == "valid":
+            return (0,) * len(m.kernel_size)
+        return tuple(d * (k - 1) // 2 for d, k in zip(m.dilation, m.kernel_size))
+    return tuple(m.padding)
+
+
+def _patches(m, cur: "torch.Tensor") -> tuple["torch.Tensor", int]:
+    """Input patches of a convolution as rows (N * L, C * prod(kernel)), and L."""
+    if isinstance(m, nn.Conv1d):
+        if cur.ndim != 3:
+            raise InitError(f"Conv1d expects (N, C, L) inputs, got shape {tuple(cur.shape)}")
+        x4 = cur.unsqueeze(2)
+        k, d, p, s = (1, m.kernel_size[0]), (1, m.dilation[0]), (0, _conv_padding(m)[0]), (1, m.stride[0])
+    else:
+        if cur.ndim != 4:
+            raise InitError(f"Conv2d expects (N, C, H, W) inputs, got shape {tuple(cur.shape)}")
+        x4, k, d, p, s = cur, m.kernel_size, m.dilation, _conv_padding(m), m.stride
+    if x4.shape[1] != m.in_channels:
+        raise InitError(f"conv layer expects {m.in_channels} channels, the features have {x4.shape[1]}")
+    cols = F.unfold(x4, kernel_size=k, dilation=d, padding=p, stride=s)  # (N, C*k, L)
+    L = cols.shape[2]
+    return cols.transpose(1, 2).reshape(-1, cols.shape[1]), L
+
+
+def _apply_weight(m, cur: "torch.Tensor", W: np.ndarray, b: np.ndarray | None) -> "torch.Tensor":
+    """The layer's pre-activation in float64 with the new weights."""
+    wt = torch.as_tensor(W, dtype=torch.float64)
+    bt = torch.as_tensor(b, dtype=torch.float64) if b is not None else None
+    if isinstance(m, nn.Linear):
+        return F.linear(cur, wt, bt)
+    shape = m.weight.shape
+    wt = wt.reshape(shape)
+    if isinstance(m, nn.Conv1d):
+        return F.conv1d(cur, wt, bt, m.stride, _conv_padding(m), m.dilation)
+    return F.conv2d(cur, wt, bt, m.stride, _conv_padding(m), m.dilation)
+
+
+def _targets(y, out_features: int | None) -> np.ndarray | None:
+    if y is None:
+        return None
+    ya = y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
+    if ya.ndim == 1 and np.issubdtype(ya.dtype, np.integer):
+        return one_hot(ya, out_features)
+    ya = np.asarray(ya, dtype=np.float64)
+    if ya.ndim == 1:
+        ya = ya[:, None]
+    if not np.isfinite(ya).all():
+        raise InitError("y contains NaN or infinity")
+    return ya
+
+
+# ---------------------------------------------------------------------------------------
+# the entry point
+# ---------------------------------------------------------------------------------------
+def init_(
+    model,
+    x,
+    y=None,
+    mode: str = "auto",
+    *,
+    seed: int = 0,
+    degree: int = 2,
+    interval: tuple[float, float] = (-1.0, 1.0),
+    weight_decay: float = 0.01,
+    max_points: int | None = None,
+    projection_dim: int = 1,
+    layerwise_budget: int | None = None,
+    max_paths: int = 100_000,
+    max_patches: int = DEFAULT_MAX_PATCHES,
+    batch: int | None = 8,
+    verbose: bool = False,
+) -> InitReport:
+    """Initialise every Linear/Conv1d/Conv2d of an ``nn.Sequential`` in place from data.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+    x : tensor or array, shape (N, *input_shape)
+        A data sample (a few hundred to a few thousand rows is plenty).
+    y : tensor or array, optional
+        Targets: integer class labels (N,) (one-hot encoded) or values (N, out). Needed by
+        ``layerwise`` and ``exact``; with ``start`` they make the last Linear layer (when it
+        has no activation) the ridge least-squares fit.
+    mode : {"auto", "start", "layerwise", "exact"}
+        ``auto`` chooses as :func:`solver.init.modes.choose_mode` does.
+    seed : int
+        Every random choice; equal seeds give equal weights.
+    degree, interval : surrogate settings (the interval also sets each neuron's spread)
+    weight_decay : float
+        lambda of the neuron problems and of the ridge output layer.
+    max_points : int, optional
+        Anchor cap per neuron in start mode.
+    projection_dim : {1, 2}
+        Layerwise projection dimension.
+    layerwise_budget : int, optional
+        ``auto``'s budget for layerwise, in engine paths.
+    max_paths : int
+        Exact mode's cap (and the per-system cap in layerwise).
+    max_patches : int
+        Rows of patches (or samples) a layer's solves see at most; drawn with the seed.
+    batch : int or None
+        Layerwise neurons per engine call.
+    verbose : bool
+        Print the report.
+
+    Returns
+    -------
+    InitReport
+    """
+    _require_torch()
+    from solver.init.modes import DEFAULT_LAYERWISE_BUDGET, MODES, choose_mode
+    from solver.init.layerwise import layerwise_layer
+    from solver.init.anchors import DEFAULT_MAX_POINTS, start_layer
+
+    t0 = time.perf_counter()
+    if mode not in MODES:
+        raise InitError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    plan = plan_model(model)
+    weights = [p for p in plan if p["role"] == "weight"]
+    xt = x.detach() if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))
+    try:
+        xt = xt.to(device="cpu", dtype=torch.float64)
+    except (TypeError, RuntimeError) as exc:
+        raise InitError(f"x is not numeric: {exc}") from None
+    if xt.ndim < 2 or xt.shape[0] == 0:
+        raise InitError(f"x must have shape (N, *input_shape) with N > 0, got {tuple(xt.shape)}")
+    if not torch.isfinite(xt).all():
+        raise InitError("x contains NaN or infinity")
+    last = weights[-1]["module"]
+    out_last = last.out_features if isinstance(last, nn.Linear) else last.out_channels
+    ya = _targets(y, out_last)
+    if ya is not None and ya.shape[0] != xt.shape[0]:
+        raise InitError(f"y has {ya.shape[0]} rows but x has {xt.shape[0]}")
+    if ya is not None and isinstance(last, nn.Linear) and ya.shape[1] != out_last:
+        raise InitError(f"y has {ya.shape[1]} columns but the last layer has {out_last} outputs")
+
+    # the layers as plain neurons-over-rows, for the mode choice
+    defs = []
+    for p in weights:
+        m = p["module"]
+        n_in = m.in_features if isinstance(m, nn.Linear) else m.in_channels * int(np.prod(m.kernel_size))
+        n_out = m.out_features if isinstance(m, nn.Linear) else m.out_channels
+        defs.append(LayerDef(n_in, n_out, p["activation"], m.bias is not None, p["negative_slope"]))
+    pure_mlp = all(p["role"] in ("weight", "activation", "dropout") or isinstance(p["module"], nn.Identity) for p in plan) and all(
+        isinstance(p["module"], nn.Linear) for p in weights
+    )
+    reason = f"mode {mode} requested"
+    if mode == "auto":
+        spec = _spec_for(defs, xt, ya, degree, weight_decay, max_paths, seed) if (pure_mlp and ya is not None and xt.ndim == 2) else None
+        choice = choose_mode(
+            defs, has_targets=ya is not None, degree=degree, weight_decay=weight_decay, max_paths=max_paths,
+            layerwise_budget=layerwise_budget or DEFAULT_LAYERWISE_BUDGET, projection_dim=projection_dim, spec=spec,
+        )
+        mode, reason = choice.mode, "auto: " + choice.reason
+    if mode in ("layerwise", "exact") and ya is None:
+        raise InitError(f"{mode} mode needs targets y")
+    if mode == "exact":
+        if not (pure_mlp and xt.ndim == 2):
+            raise InitError("exact mode takes only fully connected models (Linear and activations)")
+        return _exact_into(model, weights, defs, xt, ya, degree, weight_decay, max_paths, seed, reason, t0, verbose)
+
+    rng = np.random.default_rng(seed)
+    cur = xt
+    layers_report = []
+    totals = {"weight_layers": len(weights), "neurons": 0, "linear_solves": 0, "systems": 0, "paths": 0, "start_fallbacks": 0}
+    wi = 0
+    for p in plan:
+        m, role = p["module"], p["role"]
+        if role == "dropout":
+            continue  # evaluation semantics: the identity
+        if role in ("activation", "pass"):
+            cur = m(cur)
+            continue
+        d = defs[wi]
+        is_last = wi == len(weights) - 1
+        wi += 1
+        # rows the solves see: samples (Linear) or patches (conv), subsampled with the seed
+        if isinstance(m, nn.Linear):
+            if cur.ndim != 2:
+                raise InitError(f"module {p['name']} (Linear) gets features of shape {tuple(cur.shape)}: add nn.Flatten before it")
+            if cur.shape[1] != m.in_features:
+                raise InitError(f"module {p['name']} (Linear) expects {m.in_features} features, gets {cur.shape[1]}")
+            rows = cur.numpy()
+            per = 1
+        else:
+            pt, per = _patches(m, cur)
+            rows = pt.numpy()
+        row_targets = np.repeat(ya, per, axis=0) if ya is not None else None
+        if rows.shape[0] > max_patches:
+            pick = np.sort(rng.choice(rows.shape[0], size=max_patches, replace=False))
+            rows_fit = rows[pick]
+            tgt_fit = row_targets[pick] if row_targets is not None else None
+        else:
+            rows_fit, tgt_fit = rows, row_targets
+        if is_last and isinstance(m, nn.Linear) and d.activation == "identity" and ya is not None:
+            W, b = ridge_fit(rows, ya, weight_decay, d.bias)
+            li = LayerInit(W, b if d.bias else None, {"method": "ridge"})
+        else:
+            sur = surrogate_for(d.activation, degree, tuple(interval), d.negative_slope)
+            if mode == "start" or tgt_fit is None:
+                li = start_layer(rows_fit, d.out_features, sur, rng, d.bias, max_points or DEFAULT_MAX_POINTS, cover=d.activation == "relu")
+                totals["linear_solves"] += li.info["linear_solves"]
+            else:
+                li = layerwise_layer(
+                    rows_fit, tgt_fit, d.out_features, sur, rng, activation=d.activation, negative_slope=d.negative_slope,
+                    bias=d.bias, weight_decay=weight_decay, projection_dim=projection_dim, seed=seed + 7919 * wi,
+                    max_paths=max_paths, batch=batch,
+                )
+                for k in ("systems", "paths", "start_fallbacks"):
+                    totals[k] += li.info.get(k, 0)
+        _write(m, li)
+        z = _apply_weight(m, cur, li.weight, li.bias)
+        zr = z.transpose(1, -1).reshape(-1, d.out_features).numpy() if z.ndim > 2 else z.numpy()
+        stats = layer_stats(zr)
+        totals["neurons"] += d.out_features
+        layers_report.append(
+            {"name": p["name"], "kind": type(m).__name__, "weight_shape": list(m.weight.shape), "activation": d.activation,
+             **stats, **{k: v for k, v in li.info.items()}}
+        )
+        cur = z
+    rep = InitReport(mode, reason, layers_report, totals, time.perf_counter() - t0)
+    if verbose:
+        print(rep)
+    return rep
+
+
+def _write(m, li: LayerInit) -> None:
+    """Copy the weights into the module, keeping its dtype and device."""
+    with torch.no_grad():
+        w = torch.as_tensor(li.weight, dtype=m.weight.dtype, device=m.weight.device).reshape(m.weight.shape)
+        m.weight.copy_(w)
+        if m.bias is not None:
+            if li.bias is None:
+                m.bias.zero_()
+            else:
+                m.bias.copy_(torch.as_tensor(li.bias, dtype=m.bias.dtype, device=m.bias.device))
+
+
+def _spec_for(defs, xt, ya, degree, weight_decay, max_paths, seed):
+    """A NetworkSpec for the exact machinery (fully connected models only)."""
+    from solver.networks.spec import load_spec
+
+    layers = []
+    for d in defs:
+        l = {"in_features": d.in_features, "out_features": d.out_features, "activation": d.activation, "bias": d.bias}
+        if d.activation == "leaky_relu":
+            l["negative_slope"] = d.negative_slope
+        layers.append(l)
+    return load_spec(
+        {
+            "layers": layers,
+            "surrogate": {"degree": degree},
+            "weight_decay": weight_decay,
+            "data": {"x": xt.numpy().tolist(), "y": ya.tolist()},
+            "mode": "exact",
+            "seed": seed,
+            "max_paths": max_paths,
+        }
+    )
+
+
+def _exact_into(model, weights, defs, xt, ya, degree, weight_decay, max_paths, seed, reason, t0, verbose) -> InitReport:
+    from solver.init.modes import run_layers
+
+    spec = _spec_for(defs, xt, ya, degree, weight_decay, max_paths, seed)
+    res = run_layers(defs, xt.numpy(), ya, mode="exact", spec=spec, max_paths=max_paths, seed=seed)
+    if not res.layers:
+        raise InitError("exact mode found no real critical point to use; try mode start or layerwise")
+    layers_report = []
+    for p, d, li, st in zip(weights, defs, res.layers, res.stats):
+        _write(p["module"], li)
+        layers_report.append({"name": p["name"], "kind": type(p["module"]).__name__, "weight_shape": list(p["module"].weight.shape),
+                              "activation": d.activation, **st, **li.info})
+    rep = InitReport("exact", reason, layers_report, dict(res.counts, weight_layers=len(weights)), time.perf_counter() - t0)
+    if verbose:
+        print(rep)
+    return rep

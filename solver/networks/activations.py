@@ -1,0 +1,83 @@
+"""The one activation table: names, their NumPy definitions, kinks and PyTorch modules.
+
+Every room reads activations from here: the spec's validation, the surrogate fit, the init
+modes (real forward passes) and the PyTorch side (which ``nn`` module is which name). The
+definitions are PyTorch's: exact-erf GELU, ``silu(x) = x * sigmoid(x)``, ``leaky_relu`` with
+``negative_slope`` below zero.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Literal
+
+import numpy as np
+from scipy.special import erf, expit
+
+from solver.errors import LpsError
+
+#: the activations lps-init supports (DESIGN.md's list)
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu", "identity")
+
+#: the same names as a type, for pydantic models
+Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu", "identity"]
+
+#: ``leaky_relu``'s slope below zero when the spec gives none (PyTorch's default)
+DEFAULT_NEGATIVE_SLOPE = 0.01
+
+#: PyTorch module class names (``torch.nn``) and the activation each stands for
+TORCH_MODULES = {
+    "ReLU": "relu",
+    "LeakyReLU": "leaky_relu",
+    "Tanh": "tanh",
+    "Sigmoid": "sigmoid",
+    "GELU": "gelu",
+    "SiLU": "silu",
+    "Identity": "identity",
+}
+
+
+class UnknownActivation(LpsError, ValueError):
+    """An activation name outside :data:`ACTIVATIONS`."""
+
+
+def activation_function(name: str, negative_slope: float = DEFAULT_NEGATIVE_SLOPE) -> Callable[[np.ndarray], np.ndarray]:
+    """The activation ``name`` as a vectorised NumPy function.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`ACTIVATIONS`.
+    negative_slope : float
+        Slope of ``leaky_relu`` below zero (ignored by the others).
+
+    Raises
+    ------
+    UnknownActivation
+        For any other name.
+    """
+    if name == "relu":
+        return lambda x: np.maximum(x, 0.0)
+    if name == "leaky_relu":
+        s = float(negative_slope)
+        return lambda x: np.where(x >= 0, x, s * x)
+    if name == "tanh":
+        return np.tanh
+    if name == "sigmoid":
+        return expit
+    if name == "gelu":
+        return lambda x: 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    if name == "silu":
+        return lambda x: x * expit(x)
+    if name == "identity":
+        return lambda x: np.asarray(x, dtype=float)
+    raise UnknownActivation(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+
+
+def activate(z: np.ndarray, name: str, negative_slope: float = DEFAULT_NEGATIVE_SLOPE) -> np.ndarray:
+    """Apply the real (not the surrogate) activation ``name`` elementwise to ``z``."""
+    return activation_function(name, negative_slope)(z)
+
+
+def kinks(name: str) -> tuple[float, ...]:
+    """Points where the activation is not smooth (a quadrature splits there)."""
+    return (0.0,) if name in ("relu", "leaky_relu") else ()

@@ -1,0 +1,336 @@
+"""Exact mode: every critical point of a surrogate network's regularised loss.
+
+Build the gradient system from the spec (:mod:`solver.networks.gradient_system`), check the budget
+with its network set structure (:mod:`solver.networks.structure`) *before any work*, track
+the linear-product start system with the engine, keep the finite critical points, and
+classify the real ones by their Hessian: loss, gradient norm, eigenvalues, Morse index,
+kind. Real points are reported once per hidden-neuron permutation orbit
+(:mod:`solver.networks.symmetry`) with the orbit size; complex ones are only counted. Minima sorted
+by loss become the weight candidates, filled with the lowest-index saddles if there are
+too few (and the result says so).
+"""
+
+from __future__ import annotations
+
+from solver.errors import LpsError
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from solver.networks.gradient_system import NetworkLoss, network_loss
+from solver.engine.start_systems.set_structure import SetStructure
+from solver.networks.structure import best_network_structure, root_counts, verify_coverage
+from solver.networks.spec import DEAD_NEURON_REASON, NetworkSpec
+from solver.networks.symmetry import group_orbits
+
+#: exact mode does not even try to count the start system of larger networks
+EXACT_MAX_PARAMETERS = 40
+#: an eigenvalue below this (relative to the largest modulus) makes a point degenerate
+DEGENERATE_TOLERANCE = 1e-8
+
+KINDS = ("minimum", "saddle", "maximum", "degenerate")
+
+
+class ExactModeError(LpsError, ValueError):
+    """The spec cannot be solved in exact mode (bad for it, or over budget)."""
+
+
+class BudgetExceeded(ExactModeError):
+    """The start system has more paths than ``max_paths``; raised before any tracking.
+
+    Attributes
+    ----------
+    counts : dict
+        ``total_degree``, ``linear_product`` (the count or a lower bound),
+        ``linear_product_status`` (``exact``, ``above`` or ``unknown``) and ``max_paths``.
+    """
+
+    def __init__(self, message: str, counts: dict):
+        super().__init__(message)
+        self.counts = counts
+
+
+@dataclass
+class CriticalPoint:
+    """A real critical point (one per permutation orbit).
+
+    Attributes
+    ----------
+    params : float ndarray (n,)
+        Canonical representative of the orbit, state_dict order.
+    loss, grad_norm : float
+    hessian_eigenvalues : float ndarray (n,), ascending
+    index : int
+        Number of negative eigenvalues (Morse index).
+    kind : str
+        ``minimum``, ``saddle``, ``maximum`` or ``degenerate`` (a near-zero eigenvalue).
+    orbit_size : int
+        Distinct points in its orbit under hidden-neuron permutations.
+    found : int
+        How many members of the orbit the solve found (``== orbit_size`` when complete).
+    singular : bool
+        The engine found the gradient system's Jacobian (the Hessian) singular there.
+    """
+
+    params: np.ndarray
+    loss: float
+    grad_norm: float
+    hessian_eigenvalues: np.ndarray
+    index: int
+    kind: str
+    orbit_size: int
+    found: int
+    singular: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "params": [float(v) for v in self.params],
+            "loss": float(self.loss),
+            "grad_norm": float(self.grad_norm),
+            "hessian_eigenvalues": [float(v) for v in self.hessian_eigenvalues],
+            "index": int(self.index),
+            "kind": self.kind,
+            "orbit_size": int(self.orbit_size),
+            "found": int(self.found),
+            "singular": bool(self.singular),
+        }
+
+
+@dataclass
+class CriticalPointsResult:
+    """All critical points of a spec's surrogate loss and the weight candidates."""
+
+    spec: NetworkSpec
+    variables: tuple[str, ...]
+    loss: NetworkLoss
+    root_counts: dict
+    solve_summary: dict
+    points: list[CriticalPoint]
+    n_real: int
+    n_complex: int
+    candidates: list[CriticalPoint]
+    candidates_note: str
+    seconds: float
+    set_structure: list = field(default_factory=list, repr=False)
+    #: every real critical point found (all orbit members), polished, (n_real, n)
+    real_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+
+    def counts(self) -> dict:
+        kinds = {k: sum(1 for p in self.points if p.kind == k) for k in KINDS}
+        return {
+            "finite": self.n_real + self.n_complex,
+            "real": self.n_real,
+            "real_orbits": len(self.points),
+            "complex": self.n_complex,
+            **{f"{k}_orbits": v for k, v in kinds.items()},
+        }
+
+    def to_json(self) -> dict:
+        return {
+            "network": self.spec.describe(),
+            "spec_hash": self.spec.canonical_hash(),
+            "mode": "exact",
+            "variables": list(self.variables),
+            "surrogates": [s.to_json() for s in self.loss.surrogates],
+            "weight_decay": self.spec.weight_decay,
+            "root_counts": dict(self.root_counts),
+            "solve": dict(self.solve_summary),
+            "counts": self.counts(),
+            "critical_points": [p.to_json() for p in self.points],
+            "candidates": [p.to_json() for p in self.candidates],
+            "candidates_note": self.candidates_note,
+            "seconds": float(self.seconds),
+        }
+
+
+def check_exact_spec(spec: NetworkSpec) -> None:
+    """Raise :class:`ExactModeError` for a spec exact mode cannot take (whatever its
+    ``mode`` field says: ``lps critical`` always runs exact mode)."""
+    if spec.weight_decay <= 0:
+        raise ExactModeError(DEAD_NEURON_REASON)
+    if spec.data.y is None:
+        raise ExactModeError("data.y is required in exact mode: the loss fits f(x) to y")
+
+
+def check_budget(spec: NetworkSpec, max_paths: Optional[int] = None) -> tuple[SetStructure, int]:
+    """Count the network start system (bounded work) and raise :class:`BudgetExceeded`
+    when it exceeds ``max_paths`` (default: the spec's). Returns ``(structure, count)``."""
+    max_paths = spec.max_paths if max_paths is None else int(max_paths)
+    n = spec.n_parameters
+    suggestion = "use mode 'start' or 'layerwise' (they scale to large networks) or a smaller network"
+    if n > EXACT_MAX_PARAMETERS:
+        raise BudgetExceeded(
+            f"exact mode takes networks with at most {EXACT_MAX_PARAMETERS} parameters; {spec.describe()} has {n}: "
+            f"its start system would have far more than max_paths={max_paths} paths; {suggestion}",
+            {"parameters": n, "max_paths": max_paths},
+        )
+    structure, count, status = best_network_structure(spec, cap=max_paths)
+    total_degree = 1
+    for eq in structure.sets:  # the covers have the equations' degrees
+        total_degree *= len(eq)
+    counts = {"total_degree": total_degree, "linear_product": count, "linear_product_status": status, "max_paths": max_paths}
+    if status == "above":
+        raise BudgetExceeded(
+            f"exact mode would track at least {count} paths (linear-product start system of {spec.describe()}, "
+            f"{n} parameters, surrogate degree {spec.surrogate.degree}; total degree {total_degree}), more than "
+            f"max_paths={max_paths}; {suggestion}, or raise max_paths",
+            counts,
+        )
+    if status == "unknown":
+        raise BudgetExceeded(
+            f"the linear-product start system of {spec.describe()} ({n} parameters, total degree {total_degree}) is too "
+            f"large to count quickly, so exact mode will not run within max_paths={max_paths}; {suggestion}",
+            counts,
+        )
+    return structure, count
+
+
+def _polish(loss: NetworkLoss, theta: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """Real Newton steps on the gradient, kept only while they shrink it."""
+    best, best_norm = theta, np.linalg.norm(loss.gradient(theta))
+    x = theta
+    for _ in range(iterations):
+        g = loss.gradient(x)
+        try:
+            x = x - np.linalg.solve(loss.hessian(x), g)
+        except np.linalg.LinAlgError:
+            break
+        norm = np.linalg.norm(loss.gradient(x))
+        if not norm < best_norm:
+            break
+        best, best_norm = x, norm
+    return best
+
+
+def classify(eigenvalues: np.ndarray) -> tuple[int, str]:
+    """(Morse index, kind) from the Hessian's eigenvalues."""
+    ev = np.asarray(eigenvalues)
+    tol = DEGENERATE_TOLERANCE * max(1.0, float(np.abs(ev).max(initial=0.0)))
+    index = int((ev < -tol).sum())
+    if (np.abs(ev) <= tol).any():
+        return index, "degenerate"
+    if index == 0:
+        return 0, "minimum"
+    if index == len(ev):
+        return index, "maximum"
+    return index, "saddle"
+
+
+def choose_candidates(points: list[CriticalPoint], k: int) -> tuple[list[CriticalPoint], str]:
+    """Minima by loss, then the lowest-index saddles (by index, then loss) if too few."""
+    minima = sorted((p for p in points if p.kind == "minimum"), key=lambda p: p.loss)
+    chosen = minima[:k]
+    if len(chosen) == k:
+        return chosen, f"{k} lowest-loss minima (of {len(minima)})"
+    saddles = sorted((p for p in points if p.kind == "saddle"), key=lambda p: (p.index, p.loss))
+    fill = saddles[: k - len(chosen)]
+    note = f"only {len(minima)} minim{'um' if len(minima) == 1 else 'a'}"
+    if fill:
+        note += f"; filled with {len(fill)} lowest-index saddle{'s' if len(fill) != 1 else ''}"
+    if len(chosen) + len(fill) < k:
+        note += f"; {len(chosen) + len(fill)} candidates in all, fewer than the {k} asked for"
+    return chosen + fill, note
+
+
+def find_critical_points(
+    spec: NetworkSpec,
+    backend: str = "numba",
+    progress: Optional[Callable[[int, int], None]] = None,
+    options=None,
+    mixed_volume: bool = True,
+) -> CriticalPointsResult:
+    """Every finite critical point of the spec's surrogate loss (exact mode).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    backend : {"numba", "phcpy"}
+        The engine's tracker or phcpy's, both from the network's linear-product start.
+    progress : callable(done, total), optional
+        Paths tracked so far.
+    options : TrackerOptions or preset name, optional
+    mixed_volume : bool
+        Also report phcpy's mixed volume among the root counts.
+
+    Raises
+    ------
+    ExactModeError, BudgetExceeded
+        Before any tracking.
+    """
+    from solver.engine.solve import TooManyPaths, solve
+
+    t0 = time.perf_counter()
+    check_exact_spec(spec)
+    structure, count = check_budget(spec)
+    loss = network_loss(spec)
+    system = loss.system
+    verify_coverage(structure, system)
+    counts = root_counts(spec, system, structure, mixed_volume=mixed_volume)
+    try:
+        result = solve(
+            system,
+            start="linear-product",
+            backend=backend,
+            seed=spec.seed,
+            max_paths=spec.max_paths,
+            set_structure=structure,
+            options=options,
+            progress=progress,
+        )
+    except TooManyPaths as exc:  # cannot happen after check_budget; kept as a guard
+        raise BudgetExceeded(str(exc), counts) from exc
+
+    real_sols = [s for s in result.solutions if s.real]
+    n_complex = len(result.solutions) - len(real_sols)
+    thetas = np.array([_polish(loss, s.values.real.copy()) for s in real_sols]).reshape(len(real_sols), spec.n_parameters)
+    singular = np.array([s.status.name == "SINGULAR" for s in real_sols], dtype=bool)
+    points: list[CriticalPoint] = []
+    for orbit in group_orbits(spec, thetas):
+        theta = orbit.representative
+        ev = np.linalg.eigvalsh(loss.hessian(theta))
+        index, kind = classify(ev)
+        points.append(
+            CriticalPoint(
+                params=theta,
+                loss=loss.loss(theta),
+                grad_norm=float(np.linalg.norm(loss.gradient(theta))),
+                hessian_eigenvalues=ev,
+                index=index,
+                kind=kind,
+                orbit_size=orbit.size,
+                found=len(orbit.members),
+                singular=bool(singular[orbit.members].any()),
+            )
+        )
+    points.sort(key=lambda p: (KINDS.index(p.kind), p.loss))
+    candidates, note = choose_candidates(points, spec.candidates)
+    summary = {
+        "backend": result.backend,
+        "start_system": result.start_system,
+        "paths": int(result.paths),
+        **{k: int(v) for k, v in result.counts.items() if k != "real"},
+        "seconds": float(result.seconds),
+    }
+    return CriticalPointsResult(
+        spec=spec,
+        variables=loss.variables,
+        loss=loss,
+        root_counts=counts,
+        solve_summary=summary,
+        points=points,
+        n_real=len(real_sols),
+        n_complex=n_complex,
+        candidates=candidates,
+        candidates_note=note,
+        seconds=time.perf_counter() - t0,
+        set_structure=structure.to_lists(),
+        real_points=thetas,
+    )
+
+
+def run_exact(spec: NetworkSpec, progress: Optional[Callable[[int, int], None]] = None) -> CriticalPointsResult:
+    """Exact mode as the init modes call it (:func:`find_critical_points`, numba backend)."""
+    return find_critical_points(spec, progress=progress)
