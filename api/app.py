@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import engine
+from solver.networks.spec import EXAMPLE_SPEC
 from api.jobs.store import FINAL, JobStore, render_job
 from api.jobs.runner import Runner
 from api.settings import Settings
@@ -324,18 +325,6 @@ class ErrorOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-EXAMPLE_SPEC = {
-    "layers": [
-        {"in_features": 1, "out_features": 2, "activation": "relu", "bias": True},
-        {"in_features": 2, "out_features": 1, "activation": "identity", "bias": True},
-    ],
-    "surrogate": {"degree": 2, "interval": [-2.0, 2.0]},
-    "weight_decay": 0.01,
-    "data": {"x": [[-1.0], [-0.5], [0.0], [0.5], [1.0]], "y": [[1.0], [0.5], [0.0], [0.5], [1.0]]},
-    "mode": "exact",
-    "candidates": 4,
-    "seed": 0,
-}
 
 _ERRORS = {
     401: {"model": ErrorOut, "description": "missing or wrong API key"},

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from solver.networks.weights_io import safetensors_bytes
+
 Progress = Callable[[int, int | None, str], None]
 """``progress(done, total, unit)``: unit is ``"paths"`` or ``"layers"``."""
 
@@ -268,29 +270,6 @@ def weights_bytes(result: dict, candidate: int, dtype: str = "float32") -> bytes
         if isinstance(result.get(key), str):
             meta[key] = result[key]
     return safetensors_bytes(tensors, meta)
-
-
-def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> bytes:
-    """A safetensors file with a deterministic layout (the same tensors give the same bytes).
-
-    ``safetensors.numpy.save`` orders the metadata by hash, so its bytes vary from call to
-    call; this writes the documented format itself: an 8-byte little-endian header length,
-    the JSON header (keys sorted, space-padded to 8 bytes), then the little-endian data.
-    """
-    codes = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64"}
-    header: dict[str, Any] = {}
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in sorted(metadata.items())}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
-        data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": codes[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    return len(head).to_bytes(8, "little") + head + b"".join(blobs)
 
 
 # --------------------------------------------------------------------------------------

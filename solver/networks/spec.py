@@ -42,6 +42,21 @@ from solver.networks.surrogate import Surrogate, fit_surrogate
 #: bump when the meaning of a spec changes, so cached results keyed by the hash expire
 SPEC_VERSION = "lps-spec/1"
 
+#: the README's example spec (1-2-1 ReLU net, five points of |x|): the service's OpenAPI
+#: example and the tests' reference request
+EXAMPLE_SPEC = {
+    "layers": [
+        {"in_features": 1, "out_features": 2, "activation": "relu", "bias": True},
+        {"in_features": 2, "out_features": 1, "activation": "identity", "bias": True},
+    ],
+    "surrogate": {"degree": 2, "interval": [-2.0, 2.0]},
+    "weight_decay": 0.01,
+    "data": {"x": [[-1.0], [-0.5], [0.0], [0.5], [1.0]], "y": [[1.0], [0.5], [0.0], [0.5], [1.0]]},
+    "mode": "exact",
+    "candidates": 4,
+    "seed": 0,
+}
+
 Mode = Literal["exact", "start", "layerwise", "auto"]
 
 #: surrogate degrees accepted: beyond 8 the monomial coefficients are ill-conditioned and

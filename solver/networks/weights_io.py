@@ -9,6 +9,7 @@ when loading: :func:`sequential_state_dict` renames for that.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
@@ -74,11 +75,38 @@ def from_tensors(spec: "NetworkSpec", tensors: Mapping[str, np.ndarray]) -> np.n
     return flatten(layers)
 
 
+def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> bytes:
+    """A safetensors file with a deterministic layout (the same tensors give the same bytes).
+
+    ``safetensors.numpy.save`` orders the metadata by hash, so its bytes vary from call to
+    call; this writes the documented format itself: an 8-byte little-endian header length,
+    the JSON header (keys sorted, space-padded to 8 bytes), then the little-endian data.
+    """
+    codes = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64"}
+    header: dict[str, object] = {}
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in sorted(metadata.items())}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name])
+        data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": codes[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    return len(head).to_bytes(8, "little") + head + b"".join(blobs)
+
+
+def write_tensors(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> None:
+    """Write named tensors as a safetensors file (the layout of :func:`safetensors_bytes`)."""
+    with open(path, "wb") as fh:
+        fh.write(safetensors_bytes(dict(tensors), dict(metadata) if metadata else None))
+
+
 def write_safetensors(path: str, spec: "NetworkSpec", theta: np.ndarray, metadata: Mapping[str, str] | None = None) -> None:
     """Write ``theta`` as float32 tensors ``"{k}.weight"``, ``"{k}.bias"``."""
-    from safetensors.numpy import save_file
-
-    save_file(to_tensors(spec, theta), str(path), metadata=dict(metadata) if metadata else None)
+    write_tensors(path, to_tensors(spec, theta), metadata)
 
 
 def read_safetensors(path: str, spec: "NetworkSpec") -> np.ndarray:
