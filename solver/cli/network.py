@@ -1,17 +1,14 @@
-"""The network commands of ``lps``: ``system``, ``critical`` and ``init``.
+"""The network commands of ``lps`` that read a layer spec: ``system`` and ``critical``.
 
-``lps system --spec SPEC.json [--out FILE]``
+``lps system --spec SPEC.json [--out FILE] [--structure FILE]``
     the gradient system of the spec's surrogate loss in PHCpack's format (variables in
     state_dict order, ``W{layer}_{row}_{col}``, ``b{layer}_{row}``), root counts on stderr;
-``lps critical --spec SPEC.json [--json OUT|-]``
+``lps critical --spec SPEC.json [--json OUT|-] [--backend numba|phcpy]``
     every critical point (exact mode): the real ones per permutation orbit with loss,
-    gradient norm, Hessian eigenvalues, index, kind and orbit size; root and solve counts;
-``lps init --spec SPEC.json --out W.safetensors [--json META] [--mode exact]``
-    the best candidate as safetensors (``"{k}.weight"``, ``"{k}.bias"``) and all candidates
-    as JSON. Exact mode runs here; the other modes go to :mod:`solver.cli.init`.
+    gradient norm, Hessian eigenvalues, index, kind and orbit size; root and solve counts.
 
-A bad spec, an over-budget exact solve or an unwritable file gives one paragraph on
-stderr and exit status 2, never a traceback.
+:func:`run_exact` (exact mode with the progress bar) is shared with ``lps init``
+(:mod:`solver.cli.init`). Errors are reported by :func:`solver.cli.main.main`.
 """
 
 from __future__ import annotations
@@ -19,152 +16,83 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-EXIT_USAGE = 2
+from solver.cli.errors import CommandError
+from solver.cli.files import read_spec, write_text
+from solver.cli.progress import progress_bar, wanted
+
+if TYPE_CHECKING:  # pragma: no cover
+    from solver.networks.critical_points import CriticalPointsResult
+    from solver.networks.spec import NetworkSpec
+
+SPEC_HELP = "layer spec JSON file, or - for standard input"
 
 
-class _Usage(Exception):
-    """A user-facing error: one paragraph on stderr, exit status 2."""
-
-
-def add_network_commands(subparsers) -> None:
-    """Register ``system``, ``critical`` and ``init`` on an argparse subparsers object."""
+def add_network_commands(subparsers: "argparse._SubParsersAction") -> None:
+    """Register ``system`` and ``critical`` on the main parser's subparsers."""
     p = subparsers.add_parser("system", help="gradient system of a layer spec in PHC format")
-    p.add_argument("--spec", required=True, help="layer spec JSON file, or - for standard input")
+    p.add_argument("--spec", required=True, help=SPEC_HELP)
     p.add_argument("--out", help="write the PHC text here (default: standard output)")
     p.add_argument("--structure", metavar="FILE", help="also write the network's set structure (PHCpack notation)")
-    p.set_defaults(func=_guard(cmd_system))
+    p.set_defaults(func=cmd_system)
 
     p = subparsers.add_parser("critical", help="all critical points of a layer spec's surrogate loss (exact mode)")
-    p.add_argument("--spec", required=True, help="layer spec JSON file, or - for standard input")
+    p.add_argument("--spec", required=True, help=SPEC_HELP)
     p.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT, or - for standard output")
     p.add_argument("--backend", choices=("numba", "phcpy"), default="numba", help="path tracker")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_guard(cmd_critical))
-
-    p = subparsers.add_parser("init", help="initial weights from a layer spec (exact, start, layerwise or auto)")
-    p.add_argument("--spec", required=True, help="layer spec JSON file, or - for standard input")
-    p.add_argument("--out", help="write the best candidate's weights here (safetensors)")
-    p.add_argument("--json", metavar="META", help="write all candidates as JSON to META, or - for standard output")
-    try:
-        from solver.cli.init import add_init_options
-
-        add_init_options(p)
-    except ImportError:  # the scalable modes are not installed: exact only
-        p.add_argument("--mode", choices=("exact",), default=None, help="initialisation mode (default: the spec's)")
-        p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=_guard(cmd_init))
-
-
-def _guard(fn):
-    """Turn user-facing errors into one paragraph on stderr and exit status 2."""
-
-    def run(args: argparse.Namespace) -> int:
-        from solver.networks.critical_points import ExactModeError
-        from solver.networks.gradient_system import SystemTooLarge
-        from solver.networks.structure import StructureError
-        from solver.engine.system import InvalidSystem
-
-        try:
-            return int(fn(args) or 0)
-        except (_Usage, ExactModeError, SystemTooLarge, StructureError, InvalidSystem) as exc:
-            print(f"lps {args.command}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-
-    return run
-
-
-def read_spec(path: str):
-    """Load and validate a spec file (``-``: standard input); :class:`_Usage` on errors."""
-    from pydantic import ValidationError
-
-    from solver.networks.spec import format_validation_error, load_spec
-
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _Usage(f"cannot read spec {path}: {exc.strerror or exc}") from None
-    try:
-        json.loads(text)
-    except ValueError as exc:
-        raise _Usage(f"spec {path} is not valid JSON: {exc}") from None
-    try:
-        return load_spec(text)
-    except ValidationError as exc:
-        raise _Usage(f"{path}: {format_validation_error(exc)}") from None
-
-
-def _write_text(path: str, text: str) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise _Usage(f"cannot write {path}: {exc.strerror or exc}") from None
+    p.set_defaults(func=cmd_critical)
 
 
 def cmd_system(args: argparse.Namespace) -> int:
+    """Write the gradient system (and the set structure); one line of counts on stderr."""
     from solver.networks.critical_points import EXACT_MAX_PARAMETERS
     from solver.networks.gradient_system import network_loss
     from solver.networks.structure import lps_count_bounded, network_set_structure, verify_coverage
 
     spec = read_spec(args.spec)
     if spec.data.y is None:
-        raise _Usage("data.y is required: the gradient system is that of the loss fitting f(x) to y")
-    loss = network_loss(spec)
-    system = loss.system
-    _write_text(args.out or "-", system.to_phc())
-    line = f"lps system: {spec.describe()}, {system.n_variables} unknowns, degrees {system.degrees.tolist()}, total degree {system.total_degree}"
+        raise CommandError("data.y is required: the gradient system is that of the loss fitting f(x) to y")
+    system = network_loss(spec).system
+    write_text(args.out or "-", system.to_phc())
+    line = (
+        f"lps system: {spec.describe()}, {system.n_variables} unknowns, degrees {system.degrees.tolist()}, "
+        f"total degree {system.total_degree}"
+    )
     if spec.n_parameters <= EXACT_MAX_PARAMETERS:
         structure = network_set_structure(spec)
         verify_coverage(structure, system)
         count, status = lps_count_bounded(structure, cap=10**12)
         line += f", linear-product count {count if status == 'exact' else f'>= {count}'}"
         if args.structure:
-            _write_text(args.structure, structure.describe(system.variables) + "\n")
+            write_text(args.structure, structure.describe(system.variables) + "\n")
     elif args.structure:
-        raise _Usage(f"no set structure for networks with more than {EXACT_MAX_PARAMETERS} parameters")
+        raise CommandError(f"no set structure for networks with more than {EXACT_MAX_PARAMETERS} parameters")
     print(line, file=sys.stderr)
     return 0
 
 
-def _progress(enabled: bool):
-    if not enabled:
-        return None, None
-    from tqdm import tqdm
-
-    bar = tqdm(unit="path", file=sys.stderr, leave=False)
-
-    def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    return bar, update
-
-
-def _run_exact(spec, backend: str, quiet: bool):
+def run_exact(spec: "NetworkSpec", backend: str, quiet: bool) -> "CriticalPointsResult":
+    """Every critical point of the spec's surrogate loss, with a bar unless ``quiet``."""
     from solver.networks.critical_points import find_critical_points
 
-    bar, update = _progress(not quiet and sys.stderr.isatty())
-    try:
+    with progress_bar(wanted(quiet)) as update:
         return find_critical_points(spec, backend=backend, progress=update)
-    finally:
-        if bar is not None:
-            bar.close()
 
 
-def _summary(result) -> str:
+def summary(result: "CriticalPointsResult") -> str:
+    """The human-readable report of ``lps critical``: counts, then one line per point."""
     c, rc, s = result.counts(), result.root_counts, result.solve_summary
     surrogates = {x.describe() for x in result.loss.surrogates if x.activation != "identity"}
     lines = [
         f"{result.spec.describe()}: {len(result.variables)} parameters, weight decay {result.spec.weight_decay:g}",
         *(f"  surrogate {d}" for d in sorted(surrogates)),
         f"  root counts: total degree {rc['total_degree']}, linear product {rc['linear_product']}, mixed volume {rc['mixed_volume']}",
-        f"  paths {s['paths']}: {s['regular']} regular, {s['singular']} singular, {s['at_infinity']} at infinity, {s['failed']} failed ({s['seconds']:.3g} s)",
+        f"  paths {s['paths']}: {s['regular']} regular, {s['singular']} singular, {s['at_infinity']} at infinity, "
+        f"{s['failed']} failed ({s['seconds']:.3g} s)",
         f"  critical points: {c['finite']} finite, {c['real']} real in {c['real_orbits']} orbits, {c['complex']} complex",
     ]
     for k, p in enumerate(result.points):
@@ -177,55 +105,10 @@ def _summary(result) -> str:
 
 
 def cmd_critical(args: argparse.Namespace) -> int:
-    spec = read_spec(args.spec)
-    result = _run_exact(spec, args.backend, args.quiet)
+    """Find every critical point; the summary on stdout and/or the JSON result."""
+    result = run_exact(read_spec(args.spec), args.backend, args.quiet)
     if args.json:
-        _write_text(args.json, json.dumps(result.to_json(), indent=1) + "\n")
+        write_text(args.json, json.dumps(result.to_json(), indent=1) + "\n")
     if args.json != "-":
-        sys.stdout.write(_summary(result))
+        sys.stdout.write(summary(result))
     return 0
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    spec = read_spec(args.spec)
-    mode = getattr(args, "mode", None) or spec.mode
-    if mode != "exact":
-        try:
-            from solver.cli.init import cmd_init as cmd_init_modes
-        except ImportError:
-            raise _Usage(f"mode {mode} is not available in this build; use --mode exact") from None
-        return cmd_init_modes(args)
-    if not args.out and not args.json:
-        raise _Usage("nothing to write: give --out WEIGHTS.safetensors and/or --json META")
-    from solver.networks.weights_io import to_tensors, write_safetensors
-
-    result = _run_exact(spec, "numba", getattr(args, "quiet", False))
-    if not result.candidates:
-        raise _Usage(
-            f"exact mode found no real minimum or saddle to use as weights ({result.counts()['real']} real critical points); "
-            "try another surrogate degree, weight decay or mode"
-        )
-    best = result.candidates[0]
-    meta = result.to_json()
-    meta["weights"] = {k: v.tolist() for k, v in to_tensors(spec, best.params).items()}
-    if args.out:
-        try:
-            write_safetensors(
-                args.out,
-                spec,
-                best.params,
-                {"mode": "exact", "kind": best.kind, "loss": repr(best.loss), "spec_hash": spec.canonical_hash()},
-            )
-        except OSError as exc:
-            raise _Usage(f"cannot write {args.out}: {exc.strerror or exc}") from None
-        meta["weights_file"] = str(args.out)
-    if args.json:
-        _write_text(args.json, json.dumps(meta, indent=1) + "\n")
-    if not getattr(args, "quiet", False):
-        print(
-            f"lps init: mode exact; best candidate: {best.kind}, loss {best.loss:.10g} ({result.candidates_note}); "
-            f"{result.seconds:.3g} s",
-            file=sys.stderr,
-        )
-    return 0
-
