@@ -328,7 +328,8 @@ def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
 
 def run_system(request: dict, progress: Progress) -> dict:
     """Solve a PHC-text system (in a worker process); returns the ``lps solve`` JSON."""
-    from solver.engine.solve import TooManyPaths, solve
+    from solver.engine.solve import solve
+    from solver.engine.start_systems.choice import TooManyPaths
 
     system = parse_system(request["system"])
     try:

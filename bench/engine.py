@@ -320,7 +320,9 @@ def bench_tracker(system, name: str, repeats: int, seed: int, threads: int, samp
     """Our Numba tracker against phcpy's ``trackers.track`` on our start system."""
     from solver.engine.options import TrackerOptions
     from solver.engine.result import PathStatus
-    from solver.engine.solve import choose_start, homotopy_data, track
+    from solver.engine.homotopy import homotopy_data
+    from solver.engine.solve import track
+    from solver.engine.start_systems.choice import choose_start
 
     rng = np.random.default_rng(seed)
     start = choose_start(system, "auto", rng, seed)
@@ -563,7 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sig0 = jit_signatures()
         try:
             t_start, st = timed(
-                lambda: __import__("solver.engine.solve", fromlist=["choose_start"]).choose_start(system, "auto", np.random.default_rng(args.seed), args.seed)
+                lambda: __import__("solver.engine.start_systems.choice", fromlist=["choose_start"]).choose_start(system, "auto", np.random.default_rng(args.seed), args.seed)
             )
             entry["choose_start_seconds"] = t_start
             if not args.skip_end_to_end:

@@ -335,7 +335,9 @@ def profile_paths(spec, seed: int, sample: int = 0) -> dict:
     from solver.networks.gradient_system import network_loss
     from solver.engine.options import TrackerOptions
     from solver.engine.result import FailureReason, PathStatus
-    from solver.engine.solve import choose_start, homotopy_data, track
+    from solver.engine.homotopy import homotopy_data
+    from solver.engine.solve import track
+    from solver.engine.start_systems.choice import choose_start
 
     system = network_loss(spec).system
     structure, count, status = best_network_structure(spec)

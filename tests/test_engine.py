@@ -21,7 +21,8 @@ from solver.engine.start_systems.set_structure import (
 )
 from solver.engine.options import TrackerOptions
 from solver.engine.result import PathStatus
-from solver.engine.solve import TooManyPaths, solve
+from solver.engine.solve import solve
+from solver.engine.start_systems.choice import TooManyPaths
 from solver.engine.system import InvalidSystem, System
 
 
@@ -180,7 +181,7 @@ def test_derived_structures_cover_their_systems() -> None:
 
 
 def test_start_solutions_solve_the_start_system() -> None:
-    from solver.engine.start_systems.builders import linear_product_start
+    from solver.engine.start_systems.linear_product import linear_product_start
 
     system = by_name("noon-3")
     structure, count, _ = best_structure(system)

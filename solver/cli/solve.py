@@ -28,7 +28,8 @@ DEMO_COUNTS = {"katsura-5": 32, "cyclic-5": 70, "noon-3": 21, "eco-6": 16}
 
 def add_solve_commands(subparsers: "argparse._SubParsersAction") -> None:
     """Register ``solve`` and ``demo`` on the main parser's subparsers."""
-    from solver.engine.solve import BACKENDS, DEFAULT_MAX_PATHS, STARTS
+    from solver.engine.solve import BACKENDS, DEFAULT_MAX_PATHS
+    from solver.engine.start_systems.choice import STARTS
 
     p = subparsers.add_parser("solve", help="solve a polynomial system in PHCpack's format")
     p.add_argument("file", help="PHC input file, or - for standard input")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from solver.engine.homotopy import max_abs
+from solver.engine.linalg import max_abs
 from solver.engine.options import OPT
 from solver.engine.result import FailureReason, PathStatus
 from solver.engine.tracker import track_segment, velocity

@@ -1,4 +1,4 @@
-"""The straight-line homotopy in projective coordinates, as Numba kernels.
+"""The straight-line homotopy in projective coordinates: its data and its Numba kernels.
 
 With ``X = (x0, x1, ..., xn)`` homogeneous coordinates and ``s`` going from 1 to 0,
 
@@ -18,18 +18,22 @@ The start system is a product of linear forms (total-degree and linear-product s
 starts), or a member of the target's parametrised family on the same terms
 (:mod:`solver.engine.parameter_homotopy`; evaluated in one pass over the shared monomials).
 
-Homotopy data travel through the kernels as one tuple::
-
-    hom = (kind, lin, n_factors, g_coeffs, g_exps, g_offsets,
-           f_coeffs, f_exps, f_offsets, gamma, patch)
+Homotopy data travel through the kernels as one :class:`Homotopy` (a typed NamedTuple,
+which Numba passes by value), built by :func:`homotopy_data`; each path's scratch buffers
+are one :class:`Workspace`.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from solver.engine.evaluation import eval_pencil_jacobian, eval_sparse_jacobian, power_table
+from solver.engine.start_systems.linear_product import ProductStart
+from solver.engine.start_systems.polyhedral import SparseStart
+from solver.engine.system import InvalidSystem, System
 
 START_PRODUCT = 0
 START_SPARSE = 1
@@ -39,40 +43,149 @@ START_SPARSE = 1
 START_PARAMETER = 2
 
 
+class Homotopy(NamedTuple):
+    """The data the kernels read (packed terms: equation i owns rows ``o[i]:o[i+1]``).
+
+    Attributes
+    ----------
+    kind : int
+        ``START_PRODUCT``, ``START_SPARSE`` or ``START_PARAMETER``.
+    lin : complex (n, max factors, n + 1)
+        Linear factors of a product start (unused otherwise).
+    n_factors : int64 (n,)
+        Factors per start equation: the degree ``D_i`` each equation is homogenised to.
+    gc, ge, go : complex (m,), int64 (m, n + 1), int64 (n + 1,)
+        The sparse start's coefficients, homogenised exponents and offsets (parameter
+        homotopy: ``gc`` is the pencil's derivative ``gamma G - F``).
+    fc, fe, fo : complex (m,), int64 (m, n + 1), int64 (n + 1,)
+        The target's coefficients, homogenised exponents and offsets.
+    gamma : complex
+        The random constant of the gamma trick.
+    patch : complex (n + 1,)
+        The random affine patch ``a``.
+
+    Stacked along a leading axis (one row per system), the same fields but ``kind`` feed
+    :func:`solver.engine.path_kernels.track_paths_batched`.
+    """
+
+    kind: int
+    lin: np.ndarray
+    n_factors: np.ndarray
+    gc: np.ndarray
+    ge: np.ndarray
+    go: np.ndarray
+    fc: np.ndarray
+    fe: np.ndarray
+    fo: np.ndarray
+    gamma: complex
+    patch: np.ndarray
+
+
+class Workspace(NamedTuple):
+    """Scratch buffers of one path (N = n + 1 homogeneous coordinates).
+
+    Attributes
+    ----------
+    f, jac, hs : complex (N,), (N, N), (N,)
+        H, dH/dX and dH/ds at the last point evaluated (``jac`` is factored in place).
+    tf, tjac : complex (n,), (n, N)
+        One side's values and Jacobian before they are combined.
+    prefix, vals : complex
+        Prefix products and factor values of the product rule.
+    piv : int64 (N,)
+        LU pivots of ``jac``.
+    pw : complex (N, max degree + 1)
+        Powers of each coordinate.
+    """
+
+    f: np.ndarray
+    jac: np.ndarray
+    hs: np.ndarray
+    tf: np.ndarray
+    tjac: np.ndarray
+    prefix: np.ndarray
+    vals: np.ndarray
+    piv: np.ndarray
+    pw: np.ndarray
+
+
+def random_gamma_patch(n_vars: int, rng: np.random.Generator) -> tuple[complex, np.ndarray]:
+    """The gamma constant on the unit circle and a random complex patch of length n + 1."""
+    gamma = np.exp(2j * np.pi * rng.uniform())
+    N = n_vars + 1
+    patch = (rng.normal(size=N) + 1j * rng.normal(size=N)) / np.sqrt(2 * N)
+    return complex(gamma), patch
+
+
+def homotopy_data(system: System, start: ProductStart | SparseStart, rng: np.random.Generator) -> Homotopy:
+    """The :class:`Homotopy` from ``start`` to ``system`` (random gamma and patch from ``rng``)."""
+    n = system.n_variables
+    N = n + 1
+    if isinstance(start, ProductStart):
+        degrees = start.n_factors
+        lin = np.ascontiguousarray(start.lin)
+        gc, ge, go = np.zeros(0, np.complex128), np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
+        kind = START_PRODUCT
+    else:
+        degrees = system.degrees
+        lin = np.zeros((n, 1, N), np.complex128)
+        gc, ge, go = _homogenized(start.system.scaled(), degrees)
+        kind = START_SPARSE
+    fc, fe, fo = _homogenized(system.scaled(), degrees)
+    gamma, patch = random_gamma_patch(n, rng)
+    return Homotopy(kind, lin, np.asarray(degrees, np.int64), gc, ge, go, fc, fe, fo, gamma, patch)
+
+
+def _homogenized(system: System, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Packed terms with a leading x0 column raising equation i to degree ``degrees[i]``."""
+    c, e, o = system.packed
+    return c, homogenized_exponents(e, o, degrees), o
+
+
+def homogenized_exponents(exps: np.ndarray, offsets: np.ndarray, degrees: np.ndarray) -> np.ndarray:
+    """Packed exponents (terms of equation i in rows ``offsets[i]:offsets[i+1]``) with a
+    leading x0 column raising every equation i to degree ``degrees[i]``."""
+    eq = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    x0 = np.asarray(degrees)[eq] - exps.sum(axis=1)
+    if (x0 < 0).any():
+        raise InvalidSystem("a start equation has lower degree than its target equation")
+    return np.ascontiguousarray(np.hstack([x0[:, None], exps]))
+
+
 @njit(cache=True)
 def max_degree(hom) -> int:
     """Largest exponent or factor count in the homotopy: the size of the power table."""
-    lin, ge, fe = hom[1], hom[4], hom[7]
-    d = lin.shape[1]
-    if ge.size:
-        d = max(d, ge.max())
-    if fe.size:
-        d = max(d, fe.max())
+    d = hom.lin.shape[1]
+    if hom.ge.size:
+        d = max(d, hom.ge.max())
+    if hom.fe.size:
+        d = max(d, hom.fe.max())
     return d
 
 
 @njit(cache=True)
-def make_workspace(n_vars: int, max_factors: int):
+def make_workspace(n_vars: int, max_factors: int) -> Workspace:
     """Scratch buffers of one path (N = n_vars + 1 homogeneous coordinates);
     ``max_factors`` bounds both the factors per start equation and the exponents."""
     N = n_vars + 1
-    f = np.empty(N, dtype=np.complex128)
-    jac = np.empty((N, N), dtype=np.complex128)
-    hs = np.empty(N, dtype=np.complex128)
-    tf = np.empty(n_vars, dtype=np.complex128)
-    tjac = np.empty((n_vars, N), dtype=np.complex128)
-    prefix = np.empty(max(N, max_factors) + 1, dtype=np.complex128)
-    vals = np.empty(max(max_factors, 1), dtype=np.complex128)
-    piv = np.empty(N, dtype=np.int64)
-    pw = np.empty((N, max_factors + 1), dtype=np.complex128)
-    return f, jac, hs, tf, tjac, prefix, vals, piv, pw
+    return Workspace(
+        np.empty(N, dtype=np.complex128),
+        np.empty((N, N), dtype=np.complex128),
+        np.empty(N, dtype=np.complex128),
+        np.empty(n_vars, dtype=np.complex128),
+        np.empty((n_vars, N), dtype=np.complex128),
+        np.empty(max(N, max_factors) + 1, dtype=np.complex128),
+        np.empty(max(max_factors, 1), dtype=np.complex128),
+        np.empty(N, dtype=np.int64),
+        np.empty((N, max_factors + 1), dtype=np.complex128),
+    )
 
 
 @njit(cache=True)
 def evaluate_homotopy(X, s, hom, ws):
     """Write H, dH/dX and dH/ds at (X, s) into the workspace ``ws`` (f, jac, hs)."""
     kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch = hom
-    f, jac, hs, tf, tjac, prefix, vals, piv, pw = ws
+    f, jac, hs, tf, tjac, prefix, vals, pw = ws.f, ws.jac, ws.hs, ws.tf, ws.tjac, ws.prefix, ws.vals, ws.pw
     N = X.shape[0]
     n = N - 1
     one_minus_s = 1.0 - s
@@ -129,70 +242,3 @@ def _patch_row(X, patch, f, jac, hs):
         jac[n, j] = patch[j]
     f[n] = acc
     hs[n] = 0.0
-
-
-@njit(cache=True)
-def lu_factor(A, piv):
-    """In-place LU with partial pivoting. Returns min|U_kk| / max|U_kk| (0 when singular),
-    a cheap stand-in for the inverse condition number."""
-    N = A.shape[0]
-    umin = np.inf
-    umax = 0.0
-    for k in range(N):
-        p = k
-        best = abs(A[k, k])
-        for r in range(k + 1, N):
-            v = abs(A[r, k])
-            if v > best:
-                best = v
-                p = r
-        piv[k] = p
-        if p != k:
-            for c in range(N):
-                tmp = A[k, c]
-                A[k, c] = A[p, c]
-                A[p, c] = tmp
-        if best == 0.0:
-            return 0.0
-        umin = min(umin, best)
-        umax = max(umax, best)
-        inv = 1.0 / A[k, k]
-        for r in range(k + 1, N):
-            m = A[r, k] * inv
-            A[r, k] = m
-            if m != 0:
-                for c in range(k + 1, N):
-                    A[r, c] -= m * A[k, c]
-    return umin / umax
-
-
-@njit(cache=True)
-def lu_solve(LU, piv, b):
-    """Solve in place: ``b`` becomes A^{-1} b for the factors from :func:`lu_factor`."""
-    N = LU.shape[0]
-    for k in range(N):
-        p = piv[k]
-        if p != k:
-            tmp = b[k]
-            b[k] = b[p]
-            b[p] = tmp
-    for r in range(N):
-        acc = b[r]
-        for c in range(r):
-            acc -= LU[r, c] * b[c]
-        b[r] = acc
-    for r in range(N - 1, -1, -1):
-        acc = b[r]
-        for c in range(r + 1, N):
-            acc -= LU[r, c] * b[c]
-        b[r] = acc / LU[r, r]
-
-
-@njit(cache=True)
-def max_abs(x) -> float:
-    m = 0.0
-    for v in x:
-        a = abs(v)
-        if a > m:
-            m = a
-    return m

@@ -11,6 +11,12 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from solver.errors import LpsError
+
+
+class InvalidOptions(LpsError, ValueError):
+    """Tracker options out of range, or an unknown preset name."""
+
 
 @dataclass(frozen=True)
 class TrackerOptions:
@@ -71,15 +77,15 @@ class TrackerOptions:
 
     def __post_init__(self) -> None:
         if not 0 < self.min_step <= self.initial_step <= self.max_step <= 1:
-            raise ValueError("need 0 < min_step <= initial_step <= max_step <= 1")
+            raise InvalidOptions("need 0 < min_step <= initial_step <= max_step <= 1")
         if not 0 < self.endgame_ratio < 1:
-            raise ValueError("endgame_ratio must lie in (0, 1)")
+            raise InvalidOptions("endgame_ratio must lie in (0, 1)")
         if not 0 < self.endgame_min_s < self.endgame_start < 1:
-            raise ValueError("need 0 < endgame_min_s < endgame_start < 1")
+            raise InvalidOptions("need 0 < endgame_min_s < endgame_start < 1")
         if self.max_corrector_iterations < 1 or self.max_steps < 1:
-            raise ValueError("iteration and step budgets must be positive")
+            raise InvalidOptions("iteration and step budgets must be positive")
         if self.cauchy_samples < 3 or self.max_winding_number < 1:
-            raise ValueError("cauchy_samples >= 3 and max_winding_number >= 1")
+            raise InvalidOptions("cauchy_samples >= 3 and max_winding_number >= 1")
 
     # presets ---------------------------------------------------------------------------
     @classmethod
@@ -110,8 +116,15 @@ class TrackerOptions:
     def preset(cls, name: str) -> "TrackerOptions":
         presets = {"default": cls.default, "fast": cls.fast, "conservative": cls.conservative}
         if name not in presets:
-            raise ValueError(f"unknown tracker preset {name!r}; choose from {sorted(presets)}")
+            raise InvalidOptions(f"unknown tracker preset {name!r}; choose from {sorted(presets)}")
         return presets[name]()
+
+    @classmethod
+    def resolve(cls, options: "TrackerOptions | str | None") -> "TrackerOptions":
+        """``options`` itself, or the preset it names (None: ``"default"``)."""
+        if isinstance(options, str) or options is None:
+            return cls.preset(options or "default")
+        return options
 
     def with_(self, **changes) -> "TrackerOptions":
         return replace(self, **changes)

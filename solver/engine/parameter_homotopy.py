@@ -30,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
+from solver.engine.homotopy import START_PARAMETER, Homotopy, homogenized_exponents, random_gamma_patch
 from solver.engine.options import TrackerOptions
 from solver.engine.result import PathStatus, SolveResult
 from solver.engine.endpoints import cluster
@@ -86,10 +87,9 @@ def _shared_terms(target: System, generic: System) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(gcs), np.concatenate(fcs), np.vstack(exps), np.array(offsets, np.int64)
 
 
-def parameter_homotopy_data(target: System, generic: System, rng: np.random.Generator) -> tuple:
-    """The kernels' homotopy tuple from the generic member (start) to ``target``."""
-    from solver.engine.homotopy import START_PARAMETER
-    from solver.engine.solve import homogenized_exponents
+def parameter_homotopy_data(target: System, generic: System, rng: np.random.Generator) -> Homotopy:
+    """The kernels' :class:`~solver.engine.homotopy.Homotopy` from the generic member
+    (start) to ``target``."""
 
     n = target.n_variables
     if generic.n_variables != n or generic.n_equations != target.n_equations:
@@ -99,13 +99,12 @@ def parameter_homotopy_data(target: System, generic: System, rng: np.random.Gene
         raise InvalidSystem("a target equation has higher degree than the generic member: not one family")
     gc, fc, e, offsets = _shared_terms(target, generic)
     fe = homogenized_exponents(e, offsets, degrees)
-    gamma = np.exp(2j * np.pi * rng.uniform())
+    gamma, patch = random_gamma_patch(n, rng)
     N = n + 1
-    patch = (rng.normal(size=N) + 1j * rng.normal(size=N)) / np.sqrt(2 * N)
     lin = np.zeros((n, 1, N), np.complex128)
     ge, go = np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
     # the pencil F + s (gamma G - F): its s-derivative is computed once here, not per step
-    return (START_PARAMETER, lin, np.asarray(degrees, np.int64), gamma * gc - fc, ge, go, fc, fe, offsets, complex(gamma), patch)
+    return Homotopy(START_PARAMETER, lin, np.asarray(degrees, np.int64), gamma * gc - fc, ge, go, fc, fe, offsets, gamma, patch)
 
 
 def solve_family(
@@ -140,8 +139,7 @@ def solve_family(
     targets = list(targets)
     if not targets:
         return []
-    if isinstance(options, str) or options is None:
-        options = TrackerOptions.preset(options or "default")
+    options = TrackerOptions.resolve(options)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     starts = np.ascontiguousarray(np.asarray(start_solutions, dtype=np.complex128).reshape(-1, generic.n_variables))

@@ -1,5 +1,9 @@
-"""Whole paths, start point to endpoint, many at once: the parallel kernel behind
-:func:`solver.engine.solve.solve`."""
+"""Whole paths, start point to endpoint, many at once: the parallel kernels behind
+:func:`solver.engine.solve.solve` (one homotopy) and :func:`solver.engine.solve.track_batch`
+(many homotopies of one size). A path is the predictor-corrector run of
+:mod:`solver.engine.tracker` from ``s = 1`` to ``endgame_start``, then the endgame of
+:mod:`solver.engine.endgame`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from solver.engine.endgame import FAILED, run_endgame
-from solver.engine.homotopy import make_workspace, max_degree
+from solver.engine.homotopy import Homotopy, make_workspace, max_degree
 from solver.engine.options import OPT
 from solver.engine.tracker import make_buffers, track_segment
 
@@ -21,7 +25,7 @@ _EG_START = OPT["endgame_start"]
 def track_path(x_start, hom, opts, X):
     """Track one path from the affine start solution ``x_start`` (n,) and leave its
     projective endpoint in ``X`` (n + 1,). Returns (status, reason, winding, steps)."""
-    lin, patch = hom[1], hom[10]
+    patch = hom.patch
     n = x_start.shape[0]
     N = n + 1
     X[0] = 1.0
@@ -68,13 +72,13 @@ def track_paths(starts, hom, opts):
 
 
 @njit(cache=True, parallel=True)
-def track_paths_batched(starts, owner, kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch, opts):
+def track_paths_batched(starts, owner, homs, opts):
     """Paths of many systems with the same number of unknowns in one parallel call.
 
-    Row ``p`` of ``starts`` belongs to system ``owner[p]``; the per-system homotopy data
-    (the fields of :mod:`solver.engine.homotopy`'s tuple but ``kind``) are stacked along a leading
-    axis, term arrays padded to a common length (each system's offsets say which rows are
-    its own). Returns what :func:`track_paths` returns.
+    Row ``p`` of ``starts`` belongs to system ``owner[p]``; ``homs`` is one
+    :class:`~solver.engine.homotopy.Homotopy` whose fields but ``kind`` are stacked along a
+    leading axis, term arrays padded to a common length (each system's offsets say which
+    rows are its own). Returns what :func:`track_paths` returns.
     """
     P, n = starts.shape
     endpoints = np.empty((P, n + 1), dtype=np.complex128)
@@ -84,7 +88,10 @@ def track_paths_batched(starts, owner, kind, lin, nfac, gc, ge, go, fc, fe, fo, 
     steps = np.empty(P, dtype=np.int64)
     for p in prange(P):
         b = owner[p]
-        hom = (kind, lin[b], nfac[b], gc[b], ge[b], go[b], fc[b], fe[b], fo[b], gamma[b], patch[b])
+        hom = Homotopy(
+            homs.kind, homs.lin[b], homs.n_factors[b], homs.gc[b], homs.ge[b], homs.go[b],
+            homs.fc[b], homs.fe[b], homs.fo[b], homs.gamma[b], homs.patch[b],
+        )
         a, r, w, s = track_path(starts[p], hom, opts, endpoints[p])
         status[p] = a
         reason[p] = r

@@ -1,10 +1,11 @@
 """``solve``: every isolated solution of a square polynomial system.
 
-The pipeline: pick a start system (:mod:`solver.engine.start_systems.builders`), refuse it before any work
-when it has more paths than allowed, track every start solution with the Numba kernels
-(:mod:`solver.engine.path_kernels`) in chunks so progress can be reported, re-track failed paths with
-the conservative options, then refine, merge and classify the endpoints on the target
-(:mod:`solver.engine.endpoints`).
+The pipeline: pick a start system (:mod:`solver.engine.start_systems.choice`), refuse it
+before any work when it has more paths than allowed, track every start solution with the
+Numba kernels (:mod:`solver.engine.path_kernels`) in chunks so progress can be reported,
+re-track failed paths with the conservative options, then refine, merge and classify the
+endpoints on the target (:mod:`solver.engine.endpoints`). :func:`solve_many` and
+:func:`track_batch` do the same for many small systems in one batched kernel call.
 """
 
 from __future__ import annotations
@@ -14,115 +15,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from solver.engine.start_systems.set_structure import SetStructure, best_structure, bezout_count
+from solver.engine.endpoints import collect_solutions, path_counts
+from solver.engine.homotopy import Homotopy, homotopy_data
 from solver.engine.options import TrackerOptions
 from solver.engine.result import FailureReason, PathStatus, SolveResult
-from solver.engine.endpoints import collect_solutions, path_counts
-from solver.engine.start_systems.builders import ProductStart, SparseStart, linear_product_start, polyhedral_start, total_degree_start
+from solver.engine.start_systems.choice import StartSystem, choose_start, mixed_volume_count, product_start, refuse_too_many
+from solver.engine.start_systems.set_structure import SetStructure, best_structure
 from solver.engine.system import InvalidSystem, System
 
-STARTS = ("auto", "total-degree", "linear-product", "polyhedral")
 BACKENDS = ("numba", "phcpy", "phc")
 DEFAULT_MAX_PATHS = 1_000_000
 
 Progress = Callable[[int, int], None]
-
-
-class TooManyPaths(InvalidSystem):
-    """The start system has more paths than ``max_paths``; raised before any tracking."""
-
-    def __init__(self, count: int, max_paths: int, start: str, counts: dict | None = None):
-        self.count, self.max_paths, self.start, self.counts = count, max_paths, start, counts or {}
-        extra = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v is not None)
-        super().__init__(
-            f"the {start} start system has {count} paths, more than max_paths={max_paths}"
-            + (f" (root counts: {extra})" if extra else "")
-        )
-
-
-def _mixed_volume(system: System) -> int | None:
-    """phcpy's mixed volume, or None without phcpy."""
-    try:
-        from solver.engine.backends.phcpack import phcpy_available, phcpy_root_counts
-    except ImportError:
-        return None
-    return phcpy_root_counts(system)["mixed_volume"] if phcpy_available() else None
-
-
-def choose_start(
-    system: System,
-    start: str,
-    rng: np.random.Generator,
-    seed: int,
-    set_structure: SetStructure | None = None,
-) -> ProductStart | SparseStart:
-    """Build the start system named by ``start``; its ``root_counts`` holds the counts seen
-    on the way (total degree, linear product, mixed volume where computed).
-
-    ``"auto"`` takes the one of total degree and linear product with fewer paths.
-    Polyhedral starts are never chosen automatically: they miss solutions with zero
-    coordinates (DESIGN.md).
-    """
-    if start not in STARTS:
-        raise InvalidSystem(f"unknown start system {start!r}; choose from {', '.join(STARTS)}")
-    counts = {"total_degree": system.total_degree, "linear_product": None, "mixed_volume": None}
-    if start == "polyhedral":
-        chosen = polyhedral_start(system, seed)
-        counts["mixed_volume"] = chosen.count
-        chosen.root_counts = counts
-        return chosen
-    if set_structure is not None:
-        if not set_structure.covers(system):
-            i, a = set_structure.uncovered(system)[0]
-            raise InvalidSystem(f"the set structure does not cover monomial {a} of equation {i + 1}")
-        structure, count = set_structure, bezout_count(set_structure)
-    else:
-        structure, count, _ = best_structure(system)
-    counts["linear_product"] = count
-    if start == "total-degree" or (start == "auto" and count >= system.total_degree):
-        chosen = total_degree_start(system, rng)
-    else:
-        chosen = linear_product_start(system, structure, rng, count)
-    chosen.root_counts = counts
-    return chosen
-
-
-def homotopy_data(system: System, start: ProductStart | SparseStart, rng: np.random.Generator) -> tuple:
-    """The tuple the kernels read (see :mod:`solver.engine.homotopy`)."""
-    from solver.engine.homotopy import START_PRODUCT, START_SPARSE
-
-    n = system.n_variables
-    N = n + 1
-    if isinstance(start, ProductStart):
-        degrees = start.n_factors
-        lin = np.ascontiguousarray(start.lin)
-        gc, ge, go = np.zeros(0, np.complex128), np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
-        kind = START_PRODUCT
-    else:
-        degrees = system.degrees
-        lin = np.zeros((n, 1, N), np.complex128)
-        gc, ge, go = _homogenized(start.system.scaled(), degrees)
-        kind = START_SPARSE
-    fc, fe, fo = _homogenized(system.scaled(), degrees)
-    gamma = np.exp(2j * np.pi * rng.uniform())
-    patch = (rng.normal(size=N) + 1j * rng.normal(size=N)) / np.sqrt(2 * N)
-    return (kind, lin, np.asarray(degrees, np.int64), gc, ge, go, fc, fe, fo, complex(gamma), patch)
-
-
-def _homogenized(system: System, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Packed terms with a leading x0 column raising equation i to degree ``degrees[i]``."""
-    c, e, o = system.packed
-    return c, homogenized_exponents(e, o, degrees), o
-
-
-def homogenized_exponents(exps: np.ndarray, offsets: np.ndarray, degrees: np.ndarray) -> np.ndarray:
-    """Packed exponents (terms of equation i in rows ``offsets[i]:offsets[i+1]``) with a
-    leading x0 column raising every equation i to degree ``degrees[i]``."""
-    eq = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    x0 = np.asarray(degrees)[eq] - exps.sum(axis=1)
-    if (x0 < 0).any():
-        raise InvalidSystem("a start equation has lower degree than its target equation")
-    return np.ascontiguousarray(np.hstack([x0[:, None], exps]))
 
 
 def track(
@@ -143,6 +47,45 @@ def track(
         empty = np.zeros(0, np.int64)
         return np.zeros((0, n1), np.complex128), empty, empty, empty, empty
     return tuple(np.concatenate(arrs) for arrs in zip(*parts))
+
+
+def _retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray, ...]) -> None:
+    """One more go for the failed paths, with small steps and a tight corrector; the
+    arrays of ``tracked`` (endpoints, status, reason, winding, steps) are updated in place."""
+    failed = np.flatnonzero(tracked[1] == PathStatus.FAILED)
+    if failed.size:
+        retry = track(starts[failed], hom, TrackerOptions.conservative())
+        for arr, new in zip(tracked, retry):
+            arr[failed] = new
+
+
+def _result(
+    system: System,
+    endpoints: np.ndarray,
+    status: np.ndarray,
+    reason: np.ndarray,
+    start_kind: str,
+    root_counts: dict,
+    seconds: float,
+) -> SolveResult:
+    """The tail every numba solve shares: projective endpoints to affine points, refined,
+    merged and classified on the target (:func:`~solver.engine.endpoints.collect_solutions`)."""
+    with np.errstate(all="ignore"):
+        affine = endpoints[:, 1:] / endpoints[:, :1]
+    solutions, status = collect_solutions(system, affine, status)
+    reason = np.where((status == PathStatus.FAILED) & (reason == FailureReason.NONE), FailureReason.NOT_A_SOLUTION, reason)
+    failures = [(int(i), FailureReason(int(reason[i])).name.lower()) for i in np.flatnonzero(status == PathStatus.FAILED)]
+    return SolveResult(
+        variables=system.variables,
+        start_system=start_kind,
+        backend="numba",
+        root_counts=root_counts,
+        paths=int(endpoints.shape[0]),
+        counts=path_counts(status, solutions),
+        solutions=solutions,
+        seconds=seconds,
+        failures=failures,
+    )
 
 
 def solve(
@@ -194,8 +137,7 @@ def solve(
         raise InvalidSystem("max_paths must be at least 1")
     if set_structure is not None and not isinstance(set_structure, SetStructure):
         set_structure = SetStructure.from_lists(set_structure, system.n_variables)
-    if isinstance(options, str) or options is None:
-        options = TrackerOptions.preset(options or "default")
+    options = TrackerOptions.resolve(options)
     if backend == "phc":
         from solver.engine.backends.phcpack import solve_phc
 
@@ -206,9 +148,8 @@ def solve(
     start_system = choose_start(system, start, rng, seed, set_structure)
     counts = start_system.root_counts
     if mixed_volume and counts["mixed_volume"] is None:
-        counts["mixed_volume"] = _mixed_volume(system)
-    if start_system.count > max_paths:
-        raise TooManyPaths(start_system.count, max_paths, start_system.kind, counts)
+        counts["mixed_volume"] = mixed_volume_count(system)
+    refuse_too_many(start_system.count, max_paths, start_system.kind, counts)
     if backend == "phcpy":
         from solver.engine.backends.phcpack import solve_phcpy
 
@@ -219,41 +160,26 @@ def solve(
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     hom = homotopy_data(system, start_system, rng)
-    total = start_system.count
-    results, start_chunks, done = [], [], 0
+    starts, tracked = _track_start(start_system, hom, options, progress)
+    _retry_failures(starts, hom, tracked)
+    endpoints, status, reason = tracked[:3]
+    return _result(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
+
+
+def _track_start(
+    start_system: StartSystem, hom: Homotopy, options: TrackerOptions, progress: Progress | None
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Track every start solution, chunk by chunk as the start system yields them;
+    returns all start points (P, n) and the kernel's arrays for them."""
+    n = hom.patch.shape[0] - 1
+    results, chunks, done = [], [], 0
     for starts in start_system.solutions():
-        results.append(track(starts, hom, options, progress, done, total))
-        start_chunks.append(starts)
+        results.append(track(starts, hom, options, progress, done, start_system.count))
+        chunks.append(starts)
         done += starts.shape[0]
-    endpoints, status, reason, winding, steps = (
-        tuple(np.concatenate(a) for a in zip(*results)) if results else track(np.zeros((0, system.n_variables)), hom, options)
-    )
-
-    # one more go for the failures, with small steps and a tight corrector
-    failed = np.flatnonzero(status == PathStatus.FAILED)
-    if failed.size:
-        all_starts = np.concatenate(start_chunks)[failed]
-        retry = track(all_starts, hom, TrackerOptions.conservative())
-        for arr, new in zip((endpoints, status, reason, winding, steps), retry):
-            arr[failed] = new
-
-    with np.errstate(all="ignore"):
-        affine = endpoints[:, 1:] / endpoints[:, :1]
-    solutions, status = collect_solutions(system, affine, status)
-    reason = np.where((status == PathStatus.FAILED) & (reason == FailureReason.NONE), FailureReason.NOT_A_SOLUTION, reason)
-    seconds = time.perf_counter() - t0
-    failures = [(int(i), FailureReason(int(reason[i])).name.lower()) for i in np.flatnonzero(status == PathStatus.FAILED)]
-    return SolveResult(
-        variables=system.variables,
-        start_system=start_system.kind,
-        backend="numba",
-        root_counts=counts,
-        paths=int(total),
-        counts=path_counts(status, solutions),
-        solutions=solutions,
-        seconds=seconds,
-        failures=failures,
-    )
+    if not results:
+        return np.zeros((0, n), np.complex128), track(np.zeros((0, n), np.complex128), hom, options)
+    return np.concatenate(chunks), tuple(np.concatenate(a) for a in zip(*results))
 
 
 def solve_many(
@@ -281,8 +207,7 @@ def solve_many(
         system.require_square()
         if system.n_variables != n:
             raise InvalidSystem(f"system {k} has {system.n_variables} unknowns, system 0 has {n}: solve them apart")
-    if isinstance(options, str) or options is None:
-        options = TrackerOptions.preset(options or "default")
+    options = TrackerOptions.resolve(options)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     structures: dict[bytes, tuple[SetStructure, int]] = {}
@@ -290,17 +215,11 @@ def solve_many(
     for system in systems:
         key = b"|".join(p.exponents.tobytes() for p in system.polynomials)
         if key not in structures:
-            structure, count, _ = best_structure(system)
-            structures[key] = (structure, count)
-        structure, count = structures[key]
-        use_lp = start == "linear-product" or (start == "auto" and count < system.total_degree)
-        chosen = linear_product_start(system, structure, rng, count) if use_lp else total_degree_start(system, rng)
-        chosen.root_counts = {"total_degree": system.total_degree, "linear_product": count, "mixed_volume": None}
+            structures[key] = best_structure(system)[:2]
+        chosen = product_start(system, start, rng, *structures[key])
         starts.append(chosen)
         homs.append(homotopy_data(system, chosen, rng))
-    total = sum(s.count for s in starts)
-    if total > max_paths:
-        raise TooManyPaths(total, max_paths, "batched", {"systems": len(systems)})
+    refuse_too_many(sum(s.count for s in starts), max_paths, "batched", {"systems": len(systems)})
     start_points = [np.concatenate(list(s.solutions())) if s.count else np.zeros((0, n), np.complex128) for s in starts]
     return track_batch(
         systems,
@@ -314,9 +233,29 @@ def solve_many(
     )
 
 
+def _stack_homotopies(homs: Sequence[Homotopy]) -> Homotopy:
+    """One :class:`~solver.engine.homotopy.Homotopy` whose fields (but ``kind``) are the
+    systems' fields stacked along a leading axis, term arrays padded with zeros to the
+    longest (each system's offsets say which rows are its own)."""
+    kinds = {h.kind for h in homs}
+    if len(kinds) != 1:
+        raise InvalidSystem("a batch takes homotopies of one kind")
+    B = len(homs)
+
+    def stack(name: str) -> np.ndarray:
+        arrays = [getattr(h, name) for h in homs]
+        out = np.zeros((B,) + tuple(max(a.shape[d] for a in arrays) for d in range(arrays[0].ndim)), arrays[0].dtype)
+        for k, a in enumerate(arrays):
+            out[(k,) + tuple(slice(0, s) for s in a.shape)] = a
+        return out
+
+    fields = {name: stack(name) for name in Homotopy._fields if name not in ("kind", "gamma")}
+    return Homotopy(kind=kinds.pop(), gamma=np.array([h.gamma for h in homs], np.complex128), **fields)
+
+
 def track_batch(
     systems: Sequence[System],
-    homs: Sequence[tuple],
+    homs: Sequence[Homotopy],
     start_points: Sequence[np.ndarray],
     options: TrackerOptions,
     start_kinds: Sequence[str],
@@ -327,65 +266,26 @@ def track_batch(
     """Track the start points of many homotopies of one kind and size in one batched
     Numba call, then refine and classify each system's endpoints.
 
-    ``homs[b]`` is system ``b``'s homotopy tuple (:func:`homotopy_data`), all of the same
-    ``kind`` and number of unknowns; ``start_points[b]`` its affine start solutions.
+    ``homs[b]`` is system ``b``'s :class:`~solver.engine.homotopy.Homotopy`, all of the
+    same ``kind`` and number of unknowns; ``start_points[b]`` its affine start solutions.
     Each result's ``seconds`` is its share of the batch's time.
     """
     from solver.engine.path_kernels import track_paths_batched
 
     t0 = time.perf_counter() if t0 is None else t0
     B, n = len(systems), systems[0].n_variables
-    N = n + 1
-    kinds = {h[0] for h in homs}
-    if len(kinds) != 1:
-        raise InvalidSystem("a batch takes homotopies of one kind")
-
-    def stack(index: int, tail: tuple[int, ...], dtype) -> np.ndarray:
-        # per-system arrays padded with zeros to the longest (offsets say what is real)
-        rows = max(h[index].shape[0] for h in homs)
-        out = np.zeros((B, rows) + tail, dtype)
-        for k, h in enumerate(homs):
-            out[k, : h[index].shape[0]] = h[index]
-        return out
-
-    D = max(h[1].shape[1] for h in homs)
-    lin = np.zeros((B, n, D, N), np.complex128)
-    for k, h in enumerate(homs):
-        lin[k, :, : h[1].shape[1]] = h[1]
-    nfac = np.stack([h[2] for h in homs])
-    gc, ge, go = stack(3, (), np.complex128), stack(4, (N,), np.int64), np.stack([h[5] for h in homs])
-    fc, fe, fo = stack(6, (), np.complex128), stack(7, (N,), np.int64), np.stack([h[8] for h in homs])
-    gamma = np.array([h[9] for h in homs], np.complex128)
-    patch = np.stack([h[10] for h in homs])
+    stacked = _stack_homotopies(homs)
     counts = [len(x) for x in start_points]
     total = int(sum(counts))
     owner = np.repeat(np.arange(B), counts)
     all_starts = np.ascontiguousarray(np.concatenate(start_points)) if total else np.zeros((0, n), np.complex128)
-    endpoints, status, reason, winding, steps = track_paths_batched(
-        all_starts, owner, kinds.pop(), lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch, options.as_array()
-    )
+    endpoints, status, reason, _, _ = track_paths_batched(all_starts, owner, stacked, options.as_array())
     if progress is not None:
         progress(total, total)
     seconds = (time.perf_counter() - t0) / B
-    results = []
     bounds = np.concatenate([[0], np.cumsum(counts)])
-    for b, system in enumerate(systems):
-        sl = slice(bounds[b], bounds[b + 1])
-        with np.errstate(all="ignore"):
-            affine = endpoints[sl, 1:] / endpoints[sl, :1]
-        sols, st = collect_solutions(system, affine, status[sl])
-        rs = np.where((st == PathStatus.FAILED) & (reason[sl] == FailureReason.NONE), FailureReason.NOT_A_SOLUTION, reason[sl])
-        results.append(
-            SolveResult(
-                variables=system.variables,
-                start_system=start_kinds[b],
-                backend="numba",
-                root_counts=root_counts[b],
-                paths=int(counts[b]),
-                counts=path_counts(st, sols),
-                solutions=sols,
-                seconds=seconds,
-                failures=[(int(i), FailureReason(int(rs[i])).name.lower()) for i in np.flatnonzero(st == PathStatus.FAILED)],
-            )
-        )
-    return results
+    return [
+        _result(system, endpoints[sl], status[sl], reason[sl], start_kinds[b], root_counts[b], seconds)
+        for b, system in enumerate(systems)
+        for sl in [slice(bounds[b], bounds[b + 1])]
+    ]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from solver.engine.homotopy import evaluate_homotopy, lu_factor, lu_solve, max_abs
+from solver.engine.homotopy import evaluate_homotopy
+from solver.engine.linalg import lu_factor, lu_solve, max_abs
 from solver.engine.options import OPT
 from solver.engine.result import FailureReason
 
@@ -48,7 +49,7 @@ def velocity(X, s, ds, hom, ws, out) -> float:
     """``out = dX/dtau`` at (X, s) for a segment of direction ``ds``; returns the pivot
     ratio of the Jacobian (0 when singular)."""
     evaluate_homotopy(X, s, hom, ws)
-    jac, hs, piv = ws[1], ws[2], ws[7]
+    jac, hs, piv = ws.jac, ws.hs, ws.piv
     rc = lu_factor(jac, piv)
     if rc == 0.0:
         return 0.0
@@ -68,7 +69,7 @@ def newton_correct(X, s, hom, ws, tol, max_iter, dx):
     the 2-1-1 network system.) On success the workspace still holds the factored Jacobian
     and ``dH/ds`` at the last point evaluated.
     """
-    f, jac, piv = ws[0], ws[1], ws[7]
+    f, jac, piv = ws.f, ws.jac, ws.piv
     first = 0.0
     prev = np.inf
     rc = 0.0
@@ -116,7 +117,7 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
     steps = 0
     rc = 1.0
     h_next = h
-    jac_ws, hs_ws, piv_ws = ws[1], ws[2], ws[7]
+    jac_ws, hs_ws, piv_ws = ws.jac, ws.hs, ws.piv
     have_k1 = False
     while tau < 1.0:
         if steps >= budget:

@@ -259,7 +259,8 @@ def solve_systems(
     list of dict
         ``{"real": ndarray (k, n), "paths": int, "solutions": int, "failed": int}`` per system.
     """
-    from solver.engine.solve import TooManyPaths, solve_many
+    from solver.engine.solve import solve_many
+    from solver.engine.start_systems.choice import TooManyPaths
 
     if family is not None:
         from solver.engine.parameter_homotopy import solve_family

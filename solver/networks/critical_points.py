@@ -260,7 +260,8 @@ def find_critical_points(
     ExactModeError, BudgetExceeded
         Before any tracking.
     """
-    from solver.engine.solve import TooManyPaths, solve
+    from solver.engine.solve import solve
+    from solver.engine.start_systems.choice import TooManyPaths
 
     t0 = time.perf_counter()
     check_exact_spec(spec)

@@ -1,0 +1,79 @@
+"""Dense linear algebra for the path kernels: in-place LU factorisation with partial
+pivoting and its solve (Golub and Van Loan, *Matrix Computations*, 4th ed., 2013, sec.
+3.4), and the max-norm. Written out as Numba kernels because the systems are small
+(n + 1 <= a few dozen) and are solved millions of times inside ``prange`` loops, where
+LAPACK's call overhead and allocations would dominate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def lu_factor(A, piv):
+    """In-place LU with partial pivoting. Returns min|U_kk| / max|U_kk| (0 when singular),
+    a cheap stand-in for the inverse condition number."""
+    N = A.shape[0]
+    umin = np.inf
+    umax = 0.0
+    for k in range(N):
+        p = k
+        best = abs(A[k, k])
+        for r in range(k + 1, N):
+            v = abs(A[r, k])
+            if v > best:
+                best = v
+                p = r
+        piv[k] = p
+        if p != k:
+            for c in range(N):
+                tmp = A[k, c]
+                A[k, c] = A[p, c]
+                A[p, c] = tmp
+        if best == 0.0:
+            return 0.0
+        umin = min(umin, best)
+        umax = max(umax, best)
+        inv = 1.0 / A[k, k]
+        for r in range(k + 1, N):
+            m = A[r, k] * inv
+            A[r, k] = m
+            if m != 0:
+                for c in range(k + 1, N):
+                    A[r, c] -= m * A[k, c]
+    return umin / umax
+
+
+@njit(cache=True)
+def lu_solve(LU, piv, b):
+    """Solve in place: ``b`` becomes A^{-1} b for the factors from :func:`lu_factor`."""
+    N = LU.shape[0]
+    for k in range(N):
+        p = piv[k]
+        if p != k:
+            tmp = b[k]
+            b[k] = b[p]
+            b[p] = tmp
+    for r in range(N):
+        acc = b[r]
+        for c in range(r):
+            acc -= LU[r, c] * b[c]
+        b[r] = acc
+    for r in range(N - 1, -1, -1):
+        acc = b[r]
+        for c in range(r + 1, N):
+            acc -= LU[r, c] * b[c]
+        b[r] = acc / LU[r, r]
+
+
+@njit(cache=True)
+def max_abs(x) -> float:
+    """max_j |x_j| (0 for an empty vector)."""
+    m = 0.0
+    for v in x:
+        a = abs(v)
+        if a > m:
+            m = a
+    return m
