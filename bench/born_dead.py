@@ -33,6 +33,7 @@ from init_common_bench import BASELINES, baseline_weights, dead_stats, digits, h
 
 from solver.init.common import LayerDef, one_hot  # noqa: E402
 from solver.init.layerwise import layerwise_init  # noqa: E402
+from solver.init.options import LayerwiseOptions  # noqa: E402
 from solver.init.anchors import start_init  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -53,7 +54,7 @@ def ours(mode: str, sizes: list[int], x, y, seed: int) -> list[tuple[np.ndarray,
     if mode == "start":
         res = start_init(layers, x, y, seed=seed)
     else:
-        res = layerwise_init(layers, x, y, seed=seed, weight_decay=0.01, batch=None)
+        res = layerwise_init(layers, x, y, seed=seed, options=LayerwiseOptions(weight_decay=0.01, batch=None))
     return [(l.weight, l.bias) for l in res.layers]
 
 

@@ -27,7 +27,7 @@ mean |weight|. ``--born-dead`` runs the born-dead check of ``bench/born_dead.py`
 from __future__ import annotations
 
 import argparse
-import functools
+import dataclasses
 import json
 import os
 import sys
@@ -48,6 +48,7 @@ import training  # noqa: E402
 import training_1d_kink  # noqa: E402
 
 import solver.init.anchors as start_init_mod  # noqa: E402
+from solver.init.options import StartOptions  # noqa: E402
 from solver.init.pytorch import init_ as _init_  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -71,7 +72,10 @@ def start_options(layer_opts: dict):
         yield
         return
     orig = start_init_mod.start_layer
-    start_init_mod.start_layer = functools.partial(orig, **layer_opts)
+    def patched(*args, options=StartOptions(), **kwargs):
+        return orig(*args, options=dataclasses.replace(options, **layer_opts), **kwargs)
+
+    start_init_mod.start_layer = patched
     try:
         yield
     finally:
@@ -139,7 +143,7 @@ def born_dead(inits: list[str], seeds: int, depths=(5, 10, 20, 30)) -> list[dict
                     dead, frac = 0, []
                     for seed in range(seeds):
                         layer_opts = {k: opts[k] for k in ("levels", "adapt_to_dimension") if k in opts}
-                        kw = {"max_points": opts["max_points"]} if "max_points" in opts else {}
+                        kw = {"options": StartOptions(max_points=opts["max_points"])} if "max_points" in opts else {}
                         with start_options(layer_opts):
                             res = start_init_mod.start_init(layers, x, y, seed=seed, **kw)
                         b, f = dead_stats(hidden_preacts([(l.weight, l.bias) for l in res.layers], x))

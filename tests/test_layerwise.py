@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver.init.common import InitError, LayerDef, surrogate_for
+from solver.init.common import InitError, LayerDef
+from solver.init.options import LayerwiseOptions
+from solver.networks.surrogate import fit_surrogate
 from solver.init.layerwise import layerwise_init, neuron_system, solve_systems
 
 torch = pytest.importorskip("torch")
@@ -24,7 +26,7 @@ def _torch_loss(params, u, r, coef, lam):
 def test_neuron_system_is_autograd_gradient(q):
     rng = np.random.default_rng(q)
     u, r = rng.uniform(-1, 1, (40, q)), rng.normal(size=40)
-    coef = surrogate_for("relu", 2, (-1.0, 1.0)).coefficients
+    coef = fit_surrogate("relu", 2, (-1.0, 1.0)).coefficients
     system = neuron_system(u, r, coef, 0.05)
     ut, rt = torch.tensor(u), torch.tensor(r)
     for _ in range(3):
@@ -39,7 +41,7 @@ def test_engine_critical_points_are_critical_and_classified():
     u = rng.uniform(-1, 1, (30, 1))
     r = np.abs(u[:, 0])
     r = r - r.mean()  # centred, as layerwise fits it: then the origin is critical
-    coef = surrogate_for("relu", 2, (-1.0, 1.0)).coefficients
+    coef = fit_surrogate("relu", 2, (-1.0, 1.0)).coefficients
     lam = 0.01
     system = neuron_system(u, r, coef, lam)
     (sol,) = solve_systems([system])
@@ -64,7 +66,7 @@ def test_deep_narrow_net_every_neuron_split():
     x = np.linspace(-1, 1, 128)[:, None]
     y = np.sin(3 * x)
     layers = [LayerDef(1, 3)] + [LayerDef(3, 3) for _ in range(8)] + [LayerDef(3, 1, "identity")]
-    res = layerwise_init(layers, x, y, seed=0, weight_decay=0.01)
+    res = layerwise_init(layers, x, y, seed=0, options=LayerwiseOptions(weight_decay=0.01))
     h = x
     for k, l in enumerate(res.layers[:-1]):
         z = h @ l.weight.T + l.bias
@@ -79,12 +81,12 @@ def test_deep_narrow_net_every_neuron_split():
 def test_fits_better_than_the_mean():
     x = np.linspace(-1, 1, 64)[:, None]
     y = np.abs(x)
-    res = layerwise_init([LayerDef(1, 6), LayerDef(6, 1, "identity")], x, y, seed=1, weight_decay=0.001)
+    res = layerwise_init([LayerDef(1, 6), LayerDef(6, 1, "identity")], x, y, seed=1, options=LayerwiseOptions(weight_decay=0.001))
     h = np.maximum(x @ res.layers[0].weight.T + res.layers[0].bias, 0)
     pred = h @ res.layers[1].weight.T + res.layers[1].bias
     assert np.mean((pred - y) ** 2) < 0.2 * y.var()
     # reproducible with the seed
-    res2 = layerwise_init([LayerDef(1, 6), LayerDef(6, 1, "identity")], x, y, seed=1, weight_decay=0.001)
+    res2 = layerwise_init([LayerDef(1, 6), LayerDef(6, 1, "identity")], x, y, seed=1, options=LayerwiseOptions(weight_decay=0.001))
     np.testing.assert_array_equal(res.layers[0].weight, res2.layers[0].weight)
 
 
@@ -96,7 +98,7 @@ def test_swappable_solver_hook_is_called_once_per_round():
         return solve_systems(systems, seed=seed, max_paths=max_paths, family=family)
 
     x = np.linspace(-1, 1, 32)[:, None]
-    layerwise_init([LayerDef(1, 5), LayerDef(5, 1, "identity")], x, x**2, solver=counting, batch=None)
+    layerwise_init([LayerDef(1, 5), LayerDef(5, 1, "identity")], x, x**2, solver=counting, options=LayerwiseOptions(batch=None))
     assert calls == [5]
 
 
@@ -105,4 +107,4 @@ def test_errors():
     with pytest.raises(InitError, match="needs targets"):
         layerwise_init([LayerDef(1, 2), LayerDef(2, 1, "identity")], x, None)
     with pytest.raises(InitError, match="weight_decay > 0"):
-        layerwise_init([LayerDef(1, 2), LayerDef(2, 1, "identity")], x, x, weight_decay=0.0)
+        layerwise_init([LayerDef(1, 2), LayerDef(2, 1, "identity")], x, x, options=LayerwiseOptions(weight_decay=0.0))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver.init.common import surrogate_for
+from solver.networks.surrogate import fit_surrogate
 from solver.init.layerwise import moment_keys, neuron_family, neuron_moments, neuron_system
 from solver.engine.parameter_homotopy import generic_solutions, solve_family
 from solver.engine.backends.phcpack import phc_available, solve_phc
@@ -61,7 +61,7 @@ def test_family_members_match_closed_form_including_a_vanishing_term():
 @pytest.mark.parametrize("q", [1, 2])
 def test_neuron_systems_match_their_own_linear_product_solve(q):
     rng = np.random.default_rng(10 + q)
-    coef = surrogate_for("relu", 2, (-1.0, 1.0)).coefficients
+    coef = fit_surrogate("relu", 2, (-1.0, 1.0)).coefficients
     data = [(rng.uniform(-1, 1, (60, q)), None) for _ in range(6)]
     data = [(u, np.abs(u[:, 0]) - 0.5 + 0.2 * rng.normal(size=60)) for u, _ in data]
     moments = np.array([neuron_moments(u, r, 2) for u, r in data])
@@ -83,7 +83,7 @@ def test_neuron_systems_match_their_own_linear_product_solve(q):
 @pytest.mark.skipif(not phc_available(), reason="phc (Debian package phcpack) not installed")
 def test_neuron_system_real_points_are_phc_b_points():
     rng = np.random.default_rng(7)
-    coef = surrogate_for("relu", 2, (-1.0, 1.0)).coefficients
+    coef = fit_surrogate("relu", 2, (-1.0, 1.0)).coefficients
     u = rng.uniform(-1, 1, (50, 1))
     r = np.sin(3 * u[:, 0])
     target = neuron_system(u, r, coef, 0.01)

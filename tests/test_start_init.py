@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver.init.common import InitError, LayerDef, legendre_fit, surrogate_for
+from solver.init.common import InitError, LayerDef
+from solver.init.options import StartOptions
+from solver.networks.surrogate import fit_surrogate
 from solver.init.anchors import local_dimension, place_thresholds, solve_anchors, start_init, start_layer
 
 
@@ -25,16 +27,14 @@ def _forward_preacts(layers, x):
 
 def test_surrogate_closed_form_and_reference():
     # DESIGN.md: ReLU on [-1, 1], degree 2 is 3/32 + x/2 + 15x^2/32
-    np.testing.assert_allclose(legendre_fit("relu", 2, (-1.0, 1.0)), [3 / 32, 1 / 2, 15 / 32], atol=1e-12)
-    s = surrogate_for("relu", 2, (-1.0, 1.0))
+    np.testing.assert_allclose(fit_surrogate("relu", 2, (-1.0, 1.0)).coefficients, [3 / 32, 1 / 2, 15 / 32], atol=1e-12)
+    s = fit_surrogate("relu", 2, (-1.0, 1.0))
     # roots of 15x^2 + 16x + 3 = 0
     np.testing.assert_allclose(s.roots, np.sort(np.roots([15, 16, 3]).real), atol=1e-12)
     np.testing.assert_allclose(s.derivative_roots, [-16 / 30], atol=1e-12)
-    from solver.networks.surrogate import fit_surrogate
-
     for act in ("tanh", "gelu", "leaky_relu"):
         ref = fit_surrogate(act, 4, (-2.0, 3.0)).coefficients
-        np.testing.assert_allclose(legendre_fit(act, 4, (-2.0, 3.0)), ref, atol=1e-9)
+        np.testing.assert_allclose(fit_surrogate(act, 4, (-2.0, 3.0)).coefficients, ref, atol=1e-9)
 
 
 def test_anchor_solve_is_minimum_norm_solution():
@@ -54,7 +54,7 @@ def test_square_start_system_solution_interpolates_roots():
     rng = np.random.default_rng(2)
     h = rng.normal(size=(40, 3))
     rows = np.array([[0, 5, 9, 20]])
-    sur = surrogate_for("relu", 2, (-1.0, 1.0))
+    sur = fit_surrogate("relu", 2, (-1.0, 1.0))
     t = sur.roots[[0, 1, 1, 0]][None, :]
     w, b = solve_anchors(h, rows, t)
     np.testing.assert_allclose(h[rows[0]] @ w[0] + b[0], t[0], atol=1e-8)
@@ -94,7 +94,7 @@ def test_every_neuron_split_in_deep_narrow_net(width):
 def test_preactivation_spread_matches_interval_width():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(300, 20))
-    res = start_init([LayerDef(20, 30), LayerDef(30, 30), LayerDef(30, 2, "identity")], x, None, interval=(-1.5, 1.5), seed=1)
+    res = start_init([LayerDef(20, 30), LayerDef(30, 30), LayerDef(30, 2, "identity")], x, None, seed=1, options=StartOptions(interval=(-1.5, 1.5)))
     zs = _forward_preacts(res.layers, x)
     for z in zs[:2]:
         np.testing.assert_allclose(z.max(axis=0) - z.min(axis=0), 3.0, rtol=1e-8)
@@ -105,7 +105,7 @@ def test_output_layer_is_ridge_fit_with_targets():
     x = rng.uniform(-1, 1, size=(200, 2))
     y = np.sin(3 * x[:, :1]) + x[:, 1:] ** 2
     lam = 0.01
-    res = start_init([LayerDef(2, 16), LayerDef(16, 1, "identity")], x, y, weight_decay=lam, seed=0)
+    res = start_init([LayerDef(2, 16), LayerDef(16, 1, "identity")], x, y, seed=0, options=StartOptions(weight_decay=lam))
     h = np.maximum(x @ res.layers[0].weight.T + res.layers[0].bias, 0)
     W, b = res.layers[1].weight, res.layers[1].bias
     # stationarity of 1/(2N)||hW^T + b - y||^2 + lam/2 ||W||^2 (autograd-free closed form)
@@ -151,7 +151,7 @@ def test_bad_input_messages():
 
 def test_constant_inputs_do_not_crash_and_are_reported():
     x = np.ones((20, 2))
-    li = start_layer(x, 3, surrogate_for("relu"), np.random.default_rng(0))
+    li = start_layer(x, 3, fit_surrogate("relu", 2, (-1.0, 1.0)), np.random.default_rng(0))
     assert li.info["unsplit"] == 3  # nothing can split identical rows, and it says so
 
 
@@ -219,7 +219,7 @@ def _second_layer_sign_changes(**options) -> float:
     x = np.linspace(-1, 1, 256)[:, None]
     counts = []
     for seed in range(5):
-        res = start_init([LayerDef(1, 32), LayerDef(32, 32), LayerDef(32, 1, "identity")], x, np.sin(3 * x), seed=seed, **options)
+        res = start_init([LayerDef(1, 32), LayerDef(32, 32), LayerDef(32, 1, "identity")], x, np.sin(3 * x), seed=seed, options=StartOptions(**options))
         z2 = _forward_preacts(res.layers, x)[1]
         counts.append(((z2[1:] > 0) != (z2[:-1] > 0)).sum(axis=0).mean())
     return float(np.mean(counts))
@@ -247,10 +247,10 @@ def test_high_dimensional_inputs_keep_the_anchor_cap():
 def test_one_level_per_neuron_puts_anchors_on_a_level_set():
     rng = np.random.default_rng(10)
     h = rng.normal(size=(200, 12))
-    sur = surrogate_for("relu")
-    li = start_layer(h, 6, sur, np.random.default_rng(0), levels="one", cover=False)
+    sur = fit_surrogate("relu", 2, (-1.0, 1.0))
+    li = start_layer(h, 6, sur, np.random.default_rng(0), cover=False, options=StartOptions(levels="one"))
     assert li.info["anchors_per_neuron"] == 12  # n + 1 - 1: one fewer than the unknowns
     z = h @ li.weight.T + li.bias
     assert ((z > 0).any(axis=0) & (z <= 0).any(axis=0)).all()
     with pytest.raises(InitError, match="levels"):
-        start_layer(h, 2, sur, rng, levels="two")
+        start_layer(h, 2, sur, rng, options=StartOptions(levels="two"))

@@ -56,21 +56,14 @@ from solver.init.common import (
     InitResult,
     LayerDef,
     LayerInit,
-    SurrogateInfo,
-    activate,
     check_data,
     check_layers,
     distinct_gaps,
-    layer_stats,
-    ridge_fit,
     single_thread_blas,
-    surrogate_for,
 )
-
-#: default cap on anchor points per neuron (the rest of the conditions are left free and
-#: the minimum-norm solution is taken); keeps a 784-input layer at a few ms per neuron.
-#: Lowered to d + 1 on locally d-dimensional inputs (``adapt_to_dimension``).
-DEFAULT_MAX_POINTS = 32
+from solver.init.options import StartOptions
+from solver.init.stack import ArrayWalker, HiddenLayer, LayerRows, run_stack, total
+from solver.networks.surrogate import Surrogate, fit_surrogate
 
 #: neighbours per probe in :func:`local_dimension`: local dimensions 1-3 are detected
 LOCAL_NEIGHBOURS = 4
@@ -278,17 +271,108 @@ def cover_rows(h: np.ndarray, z: np.ndarray, rel_tol: float = 1e-6) -> tuple[np.
     return shift, moved
 
 
+def _anchor_count(h: np.ndarray, bias: bool, options: StartOptions) -> tuple[int, int | None]:
+    """Anchors per neuron and the local dimension of the layer's input (None if not low)."""
+    N, n = h.shape
+    unknowns = n + (1 if bias else 0)
+    if options.levels not in ("random", "one"):
+        raise InitError(f"levels must be 'random' or 'one', got {options.levels!r}")
+    k = min(unknowns, N, options.max_points if options.max_points else unknowns)
+    dim = local_dimension(h) if options.adapt_to_dimension and k > 2 else None
+    if dim is not None:
+        k = min(k, dim + 1)
+    if options.levels == "one":
+        k = max(1, min(k, unknowns - 1))
+    return k, dim
+
+
+def _draw_targets(rng: np.random.Generator, anchors: np.ndarray, m: int, k: int, levels: str) -> np.ndarray:
+    """Anchor values (m, k): one root per anchor, or one per neuron with ``levels="one"``."""
+    if levels == "one":
+        return np.repeat(rng.choice(anchors, size=(m, 1)), k, axis=1)
+    targets = rng.choice(anchors, size=(m, k))
+    if k > 1:
+        # equal values at all anchors admit w = 0 (a constant neuron) as the minimum-norm
+        # solution: make one of them differ
+        same = (targets == targets[:, :1]).all(axis=1)
+        if same.any():
+            shift = rng.integers(1, anchors.size, size=int(same.sum()))
+            idx = np.searchsorted(anchors, targets[same, 0])
+            targets[same, 0] = anchors[(idx + shift) % anchors.size]
+    return targets
+
+
+def _threshold_and_scale(s: np.ndarray, rng: np.random.Generator, width: float, bias: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`place_thresholds` with a bias; without one only the scale can change."""
+    if bias:
+        return place_thresholds(s, rng, width)
+    m = s.shape[1]
+    span = s.max(axis=0) - s.min(axis=0)
+    scale = np.where(span > 0, width / np.where(span > 0, span, 1.0), 1.0)
+    return np.zeros(m), scale, np.zeros(m, dtype=bool)
+
+
+def _solve_with_redraws(
+    h: np.ndarray, out_features: int, surrogate: Surrogate, rng: np.random.Generator, bias: bool, k: int, options: StartOptions
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Solve every neuron's anchors, redrawing those that do not split the sample.
+
+    After ``max_redraws`` redraws a random direction through the data is the last resort,
+    kept whatever it gives. Returns ``W``, ``B`` and the counts for the layer's ``info``.
+    """
+    N, n = h.shape
+    lo, hi = surrogate.interval
+    width = hi - lo
+    anchors = surrogate.anchor_values()
+    W = np.zeros((out_features, n))
+    B = np.zeros(out_features)
+    todo = np.arange(out_features)
+    solves = redraws = random_dirs = moved_total = 0
+    for attempt in range(options.max_redraws + 2):
+        m = todo.size
+        if m == 0:
+            break
+        if attempt <= options.max_redraws:
+            rows = _choose_rows(rng, N, m, k)
+            w, b = solve_anchors(h, rows, _draw_targets(rng, anchors, m, k, options.levels), bias)
+            solves += m
+        else:  # last resort: a random direction through the data
+            w = rng.standard_normal((m, n))
+            b = np.zeros(m)
+            random_dirs += m
+        s = h @ w.T + b
+        theta, scale, moved = _threshold_and_scale(s, rng, width, bias)
+        z = (s - theta) * scale
+        ok = np.array([distinct_gaps(z[:, i])[0].size > 0 for i in range(m)])
+        if not bias:
+            ok = ok & (z > 0).any(axis=0) & (z <= 0).any(axis=0)
+        last = attempt == options.max_redraws + 1
+        keep = np.ones(m, dtype=bool) if last else ok  # the random direction is kept as is
+        W[todo[keep]] = w[keep] * scale[keep, None]
+        B[todo[keep]] = (b[keep] - theta[keep]) * scale[keep]
+        moved_total += int(moved[ok].sum())
+        todo = todo[~ok]
+        if todo.size and not last:
+            redraws += todo.size
+    counts = {
+        "linear_solves": int(solves),
+        "moved_thresholds": int(moved_total),
+        "redraws": int(redraws),
+        "random_directions": int(random_dirs),
+        "unsplit": int(todo.size),
+    }
+    return W, B, counts
+
+
 def start_layer(
     h: np.ndarray,
     out_features: int,
-    surrogate: SurrogateInfo,
+    surrogate: Surrogate,
     rng: np.random.Generator,
     bias: bool = True,
-    max_points: int | None = DEFAULT_MAX_POINTS,
-    max_redraws: int = 8,
+    *,
     cover: bool = False,
-    levels: str = "random",
-    adapt_to_dimension: bool = True,
+    options: StartOptions = StartOptions(),
 ) -> LayerInit:
     """Start-solution weights for one layer.
 
@@ -298,7 +382,7 @@ def start_layer(
         The layer's input features on the sample.
     out_features : int
         Number of neurons.
-    surrogate : SurrogateInfo
+    surrogate : Surrogate
         Surrogate of the layer's activation (its roots are the anchor values; its interval
         sets the pre-activation spread).
     rng : numpy Generator
@@ -306,21 +390,14 @@ def start_layer(
     bias : bool
         Whether the layer has a bias. Without one the threshold cannot move, so a neuron
         whose start solution does not split the sample is redrawn.
-    max_points : int or None
-        Cap on anchors per neuron (None: ``n + 1``, the full start system).
-    max_redraws : int
-        Redraws of anchors for neurons whose projection is constant (or, without bias,
-        unsplit) before falling back to a random direction.
     cover : bool
         Apply :func:`cover_rows` (for ReLU layers, whose inactive side is a constant).
-    adapt_to_dimension : bool
-        Cap the anchors at ``d + 1`` when :func:`local_dimension` finds the layer's input
-        locally ``d``-dimensional (see the module notes: more anchors than that make the
-        neuron oscillate along the data).
-    levels : {"random", "one"}
-        ``"random"``: an independent root at each anchor; ``"one"``: the same root at all
-        anchors of a neuron (its level set passes through them), with at most
-        ``n + bias - 1`` anchors so that ``w = 0`` is not forced.
+    options : StartOptions
+        ``max_points``, ``adapt_to_dimension``, ``levels`` and ``max_redraws`` apply here
+        (see the module notes: more anchors than ``d + 1`` on locally ``d``-dimensional
+        inputs make the neuron oscillate along the data; ``levels="one"`` puts all anchors
+        of a neuron on one level set, with at most ``n + bias - 1`` of them so that
+        ``w = 0`` is not forced).
 
     Returns
     -------
@@ -328,70 +405,8 @@ def start_layer(
         ``info`` counts the linear solves, moved thresholds and redraws.
     """
     h = np.asarray(h, dtype=np.float64)
-    N, n = h.shape
-    unknowns = n + (1 if bias else 0)
-    if levels not in ("random", "one"):
-        raise InitError(f"levels must be 'random' or 'one', got {levels!r}")
-    k = min(unknowns, N, max_points if max_points else unknowns)
-    dim = local_dimension(h) if adapt_to_dimension and k > 2 else None
-    if dim is not None:
-        k = min(k, dim + 1)
-    if levels == "one":
-        k = max(1, min(k, unknowns - 1))
-    lo, hi = surrogate.interval
-    width = hi - lo
-    anchors = surrogate.anchor_values()
-
-    W = np.zeros((out_features, n))
-    B = np.zeros(out_features)
-    todo = np.arange(out_features)
-    solves = redraws = random_dirs = 0
-    moved_total = 0
-    for attempt in range(max_redraws + 2):
-        m = todo.size
-        if m == 0:
-            break
-        if attempt <= max_redraws:
-            rows = _choose_rows(rng, N, m, k)
-            if levels == "one":
-                targets = np.repeat(rng.choice(anchors, size=(m, 1)), k, axis=1)
-            else:
-                targets = rng.choice(anchors, size=(m, k))
-            if k > 1 and levels == "random":
-                # equal values at all anchors admit w = 0 (a constant neuron) as the
-                # minimum-norm solution: make one of them differ
-                same = (targets == targets[:, :1]).all(axis=1)
-                if same.any():
-                    shift = rng.integers(1, anchors.size, size=int(same.sum()))
-                    idx = np.searchsorted(anchors, targets[same, 0])
-                    targets[same, 0] = anchors[(idx + shift) % anchors.size]
-            w, b = solve_anchors(h, rows, targets, bias)
-            solves += m
-        else:  # last resort: a random direction through the data
-            w = rng.standard_normal((m, n))
-            b = np.zeros(m)
-            random_dirs += m
-        s = h @ w.T + b
-        if bias:
-            theta, scale, moved = place_thresholds(s, rng, width)
-        else:
-            theta = np.zeros(m)
-            span = s.max(axis=0) - s.min(axis=0)
-            scale = np.where(span > 0, width / np.where(span > 0, span, 1.0), 1.0)
-            moved = np.zeros(m, dtype=bool)
-        z = (s - theta) * scale
-        lower_ok = np.array([distinct_gaps(z[:, i])[0].size > 0 for i in range(m)])
-        ok = lower_ok & (z > 0).any(axis=0) & (z <= 0).any(axis=0) if not bias else lower_ok
-        W[todo[ok]] = w[ok] * scale[ok, None]
-        B[todo[ok]] = (b[ok] - theta[ok]) * scale[ok]
-        moved_total += int(moved[ok].sum())
-        last = attempt == max_redraws + 1
-        if last:  # keep whatever the random direction gave
-            W[todo[~ok]] = w[~ok] * scale[~ok, None]
-            B[todo[~ok]] = (b[~ok] - theta[~ok]) * scale[~ok]
-        todo = todo[~ok]
-        if todo.size and not last:
-            redraws += todo.size
+    k, dim = _anchor_count(h, bias, options)
+    W, B, counts = _solve_with_redraws(h, out_features, surrogate, rng, bias, k, options)
     covered_moves = 0
     if cover and bias:
         shift, covered_moves = cover_rows(h, h @ W.T + B)
@@ -401,27 +416,22 @@ def start_layer(
         "coverage_moves": int(covered_moves),
         "anchors_per_neuron": int(k),
         "local_dimension": dim,
-        "linear_solves": int(solves),
-        "moved_thresholds": int(moved_total),
-        "redraws": int(redraws),
-        "random_directions": int(random_dirs),
-        "unsplit": int(todo.size),
+        **counts,
     }
     return LayerInit(W, B if bias else None, info)
 
 
-def start_init(
-    layers: Sequence,
-    x,
-    y=None,
-    *,
-    degree: int = 2,
-    interval: tuple[float, float] = (-1.0, 1.0),
-    weight_decay: float = 0.01,
-    seed: int = 0,
-    max_points: int | None = DEFAULT_MAX_POINTS,
-    adapt_to_dimension: bool = True,
-) -> InitResult:
+def start_hidden(rng: np.random.Generator, options: StartOptions) -> HiddenLayer:
+    """The ``start`` solve of a hidden layer, as :func:`run_stack` calls it."""
+
+    def hidden(k: int, layer: LayerDef, data: LayerRows) -> LayerInit:
+        sur = fit_surrogate(layer.activation, options.degree, tuple(options.interval), layer.negative_slope)
+        return start_layer(data.fit, layer.out_features, sur, rng, layer.bias, cover=layer.activation == "relu", options=options)
+
+    return hidden
+
+
+def start_init(layers: Sequence, x, y=None, *, seed: int = 0, options: StartOptions = StartOptions()) -> InitResult:
     """Mode ``start`` on a fully connected network.
 
     Parameters
@@ -429,15 +439,9 @@ def start_init(
     layers : sequence of LayerDef (or dicts / objects with the same fields)
     x : array (N, in_features)
     y : array (N, out_features) or None
-        With targets, an identity output layer is the ridge fit (``weight_decay``).
-    degree, interval : surrogate settings (the interval also sets the pre-activation spread)
-    weight_decay : float
+        With targets, an identity output layer is the ridge fit (``options.weight_decay``).
     seed : int
-    max_points : int or None
-        Anchor cap per neuron, see :func:`start_layer`.
-    adapt_to_dimension : bool
-        Cap anchors at ``d + 1`` on locally ``d``-dimensional layer inputs, see
-        :func:`start_layer`.
+    options : StartOptions
 
     Returns
     -------
@@ -449,27 +453,10 @@ def start_init(
     if ya is not None and ya.shape[1] != defs[-1].out_features:
         raise InitError(f"data y has {ya.shape[1]} columns but the last layer has {defs[-1].out_features} outputs")
     rng = np.random.default_rng(seed)
-    out_layers, stats = [], []
-    solves = 0
-    for k, layer in enumerate(defs):
-        last = k == len(defs) - 1
-        if last and ya is not None and layer.activation == "identity":
-            W, b = ridge_fit(h, ya, weight_decay, layer.bias)
-            li = LayerInit(W, b if layer.bias else None, {"method": "ridge"})
-        else:
-            sur = surrogate_for(layer.activation, degree, tuple(interval), layer.negative_slope)
-            li = start_layer(
-                h, layer.out_features, sur, rng, layer.bias, max_points, cover=layer.activation == "relu",
-                adapt_to_dimension=adapt_to_dimension,
-            )
-            solves += li.info["linear_solves"]
-        z = h @ li.weight.T + (li.bias if li.bias is not None else 0.0)
-        stats.append(layer_stats(z))
-        out_layers.append(li)
-        h = activate(z, layer.activation, layer.negative_slope)
+    out_layers, stats = run_stack(defs, ArrayWalker(h, ya), start_hidden(rng, options), options.weight_decay)
     counts = {
         "layers": len(defs),
         "neurons": int(sum(l.out_features for l in defs)),
-        "linear_solves": int(solves),
+        **total(out_layers, ("linear_solves",)),
     }
     return InitResult("start", "mode start requested", out_layers, stats, counts, time.perf_counter() - t0)

@@ -1,157 +1,25 @@
-"""Pieces shared by the scalable initialisation modes (``start``, ``layerwise``, ``auto``).
+"""Pieces shared by the initialisation modes (``exact``, ``start``, ``layerwise``, ``auto``).
 
-Real activations in NumPy, the surrogate polynomial the modes need (coefficients, real
-roots), ridge least squares for output layers, and the per-layer statistics the reports
-show (fraction of neurons active on the data, fraction split by it).
-
-The surrogate is the L2-best polynomial on ``[lo, hi]`` (DESIGN.md). :mod:`solver.networks.surrogate`
-is the project's reference implementation; :func:`surrogate_for` uses it when it is
-importable and otherwise computes the same Legendre projection here, so the init modes do
-not wait on it.
+The plain layer description (:class:`LayerDef`), a layer's and a network's result
+(:class:`LayerInit`, :class:`InitResult`), input checks, ridge least squares for output
+layers, threshold gaps, and the per-layer statistics the reports show (fractions of neurons
+active on the data, split by it, dead). The modes implement Chen, Hao and He, "A weight
+initialization based on the linear product structure for neural networks" (Applied
+Mathematics and Computation 415, 2022; DESIGN.md); the surrogate polynomial they use is
+:func:`solver.networks.surrogate.fit_surrogate`.
 """
 
 from __future__ import annotations
 
-from solver.errors import LpsError
-
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
-from solver.networks.activations import ACTIVATIONS, activate
+from solver.errors import LpsError
+from solver.networks.activations import ACTIVATIONS, DEFAULT_NEGATIVE_SLOPE
 
 class InitError(LpsError, ValueError):
     """Bad input to an initialisation mode: the message says what and why."""
-
-
-# ---------------------------------------------------------------------------------------
-# surrogate
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SurrogateInfo:
-    """What the init modes need of a surrogate activation.
-
-    Attributes
-    ----------
-    activation : str
-    degree : int
-    interval : tuple of float
-        ``(lo, hi)``: the fit interval.
-    coefficients : ndarray
-        Power-basis coefficients, ascending (``c[0] + c[1] x + ...``).
-    roots : ndarray
-        Real roots of the polynomial, sorted.
-    derivative_roots : ndarray
-        Real roots of its derivative, sorted.
-    """
-
-    activation: str
-    degree: int
-    interval: tuple[float, float]
-    coefficients: np.ndarray
-    roots: np.ndarray
-    derivative_roots: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    def __call__(self, z: np.ndarray) -> np.ndarray:
-        return np.polynomial.polynomial.polyval(z, self.coefficients)
-
-    def anchor_values(self) -> np.ndarray:
-        """Pre-activation values where start solutions put the chosen points.
-
-        The gradient equations of a layer contain ``p(z_j)`` and ``p'(z_j)`` for every data
-        point, both products of linear factors ``z_j - r`` over their roots ``r``: choosing
-        such a factor is choosing ``w . x_j + b = r``. The real roots of ``p`` and ``p'``
-        inside the interval are the admissible values. With fewer than two distinct values
-        (odd surrogates, degree 1) the interval's ends are added so that the anchors do
-        not force the zero solution ``w = 0``.
-        """
-        lo, hi = self.interval
-        vals = np.concatenate([self.roots, self.derivative_roots])
-        vals = vals[(vals >= lo) & (vals <= hi)]
-        vals = np.unique(np.round(vals, 12))
-        if vals.size < 2:
-            vals = np.unique(np.concatenate([vals, [lo, hi]]))
-        return vals
-
-
-def _real_roots(coefficients: np.ndarray) -> np.ndarray:
-    c = np.trim_zeros(np.asarray(coefficients, dtype=np.float64), "b")
-    if c.size <= 1:
-        return np.zeros(0)
-    r = np.polynomial.polynomial.polyroots(c)
-    scale = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
-    real = r[np.abs(r.imag) <= 1e-9 * scale].real
-    return np.sort(real)
-
-
-def legendre_fit(activation: str, degree: int, interval: tuple[float, float], negative_slope: float = 0.01) -> np.ndarray:
-    """Power-basis coefficients of the L2-best polynomial of ``activation`` on ``interval``.
-
-    Legendre projection with Gauss-Legendre quadrature, split at 0 (the kink of the ReLU
-    family) so that the integrals are exact up to rounding.
-    """
-    lo, hi = float(interval[0]), float(interval[1])
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise InitError(f"surrogate interval must be finite with lo < hi, got {interval}")
-    if not 1 <= degree <= 8:
-        raise InitError(f"surrogate degree must lie in 1..8, got {degree}")
-    if activation == "identity":
-        return np.array([0.0, 1.0])
-    nodes, weights = np.polynomial.legendre.leggauss(64)
-    pieces = [(lo, hi)] if not lo < 0 < hi else [(lo, 0.0), (0.0, hi)]
-    coef = np.zeros(degree + 1)
-    for a, b in pieces:
-        x = 0.5 * (b - a) * nodes + 0.5 * (a + b)
-        t = (2 * x - lo - hi) / (hi - lo)
-        fx = activate(x, activation, negative_slope)
-        wq = weights * 0.5 * (b - a) * 2.0 / (hi - lo)  # measure dt on [-1, 1]
-        for k in range(degree + 1):
-            pk = np.polynomial.legendre.Legendre.basis(k)(t)
-            coef[k] += (2 * k + 1) / 2.0 * np.sum(wq * fx * pk)
-    leg = np.polynomial.legendre.Legendre(coef, domain=[lo, hi])
-    power = leg.convert(kind=np.polynomial.Polynomial).coef
-    out = np.zeros(degree + 1)
-    out[: power.size] = power
-    return out
-
-
-@lru_cache(maxsize=64)
-def surrogate_for(
-    activation: str,
-    degree: int = 2,
-    interval: tuple[float, float] = (-1.0, 1.0),
-    negative_slope: float = 0.01,
-) -> SurrogateInfo:
-    """The surrogate of ``activation`` with its real roots (and those of its derivative).
-
-    Uses :mod:`solver.networks.surrogate` when it is importable, else :func:`legendre_fit`.
-    Cached: deep networks ask for the same surrogate in every layer.
-    """
-    interval = (float(interval[0]), float(interval[1]))
-    if activation not in ACTIVATIONS:
-        raise InitError(f"unknown activation {activation!r}; choose from {list(ACTIVATIONS)}")
-    coef = None
-    try:  # the project's reference implementation, when it has landed
-        from solver.networks import surrogate as _sur  # type: ignore[attr-defined]
-
-        fit = getattr(_sur, "fit_surrogate", None)
-        if fit is not None:
-            s = fit(activation, degree, tuple(interval), negative_slope=negative_slope)
-            coef = np.asarray(getattr(s, "coefficients"), dtype=np.float64)
-    except Exception:  # not there yet or another signature: the local projection is the same
-        coef = None
-    if coef is None:
-        coef = legendre_fit(activation, degree, interval, negative_slope)
-    deriv = np.polynomial.polynomial.polyder(coef) if coef.size > 1 else np.zeros(1)
-    return SurrogateInfo(
-        activation=activation,
-        degree=int(degree),
-        interval=(float(interval[0]), float(interval[1])),
-        coefficients=coef,
-        roots=_real_roots(coef),
-        derivative_roots=_real_roots(deriv),
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,7 +150,7 @@ class LayerDef:
     out_features: int
     activation: str = "relu"
     bias: bool = True
-    negative_slope: float = 0.01
+    negative_slope: float = DEFAULT_NEGATIVE_SLOPE
 
 
 @dataclass
@@ -394,7 +262,7 @@ def check_layers(layers) -> list[LayerDef]:
                 int(_get(l, "out_features")),
                 str(_get(l, "activation", "relu")),
                 bool(_get(l, "bias", True)),
-                float(_get(l, "negative_slope", 0.01) or 0.01),
+                float(_get(l, "negative_slope", DEFAULT_NEGATIVE_SLOPE) or DEFAULT_NEGATIVE_SLOPE),
             )
         if l.in_features < 1 or l.out_features < 1:
             raise InitError(f"layer {k}: in_features and out_features must be positive")

@@ -39,21 +39,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from solver.init.common import (
-    InitError,
-    InitResult,
-    LayerDef,
-    LayerInit,
-    SurrogateInfo,
-    activate,
-    check_data,
-    check_layers,
-    distinct_gaps,
-    layer_stats,
-    ridge_fit,
-    surrogate_for,
-)
 from solver.engine.system import Polynomial, System
+from solver.init.common import InitError, InitResult, LayerDef, LayerInit, check_data, check_layers, distinct_gaps
+from solver.init.options import LayerwiseOptions
+from solver.init.stack import ArrayWalker, HiddenLayer, LayerRows, run_stack, total
+from solver.networks.activations import activate
+from solver.networks.surrogate import Surrogate, fit_surrogate
 
 #: residuals below this (relative to the target's RMS) are treated as fitted
 RESIDUAL_FLOOR = 1e-6
@@ -228,15 +219,6 @@ def neuron_system_from_moments(moments: np.ndarray, q: int, coefficients: np.nda
     return System(tuple(polys), tuple(names))
 
 
-def neuron_loss(params: np.ndarray, u: np.ndarray, r: np.ndarray, act: Callable[[np.ndarray], np.ndarray], weight_decay: float, bias: bool = True) -> float:
-    """``L(a, w, b)`` with activation ``act`` (the surrogate or the real one)."""
-    q = u.shape[1]
-    a, w = params[0], params[1 : 1 + q]
-    b = params[1 + q] if bias else 0.0
-    z = u @ w + b
-    return float(0.5 * np.mean((a * act(z) - r) ** 2) + 0.5 * weight_decay * np.sum(np.asarray(params) ** 2))
-
-
 # ---------------------------------------------------------------------------------------
 # the solver hook: one call for all systems of a layer
 # ---------------------------------------------------------------------------------------
@@ -311,7 +293,7 @@ def paths_per_neuron(q: int, degree: int, bias: bool = True, weight_decay: float
     parameter homotopy tracks), from a generic member built on random data."""
     rng = np.random.default_rng(0)
     u = rng.uniform(-1, 1, size=(16, q))
-    sur = surrogate_for("relu", degree, (-1.0, 1.0))
+    sur = fit_surrogate("relu", degree, (-1.0, 1.0))
     moments = neuron_moments(u, rng.normal(size=16), degree, bias)
     return int(neuron_family(moments, q, sur.coefficients, weight_decay, bias, rng)[1].shape[0])
 
@@ -334,40 +316,153 @@ def _projection(h: np.ndarray, rng: np.random.Generator, q: int) -> tuple[np.nda
     raise InitError("layer inputs are constant on the data: no projection separates the sample")
 
 
-def _scalar_target(resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Leading direction of the residual (N, m) and the residual along it."""
+def _window(u: np.ndarray, centre: np.ndarray, spread: np.ndarray, rng: np.random.Generator, q: int):
+    """A random window of the projection: centre at a random sample point, half width 0.3
+    to 1 of the range. The neuron fits the residual there, so its kink lands inside the
+    data at a place of its own (with the whole range every neuron of a 1-D layer finds the
+    same few minima). Returns the mask and the re-standardised ``u``, ``centre``, ``spread``
+    (the whole sample when the window holds too few distinct points)."""
+    N = u.shape[0]
+    c = u[rng.integers(N)]
+    half = rng.uniform(0.3, 1.0)
+    m = (np.abs(u - c) <= half).all(axis=1)
+    if np.unique(u[m], axis=0).shape[0] >= q + 4:
+        return m, (u - c) / half, centre + c * spread, spread * half
+    return np.ones(N, dtype=bool), u, centre, spread
+
+
+def _neuron_problem(
+    h: np.ndarray, resid: np.ndarray, scale0: float, surrogate: Surrogate, rng: np.random.Generator, q: int, bias: bool, options: LayerwiseOptions
+) -> NeuronProblem:
+    """One neuron's problem against the current residual: projection, window, target."""
+    v, u, centre, spread = _projection(h, rng, q)
+    mask = np.ones(h.shape[0], dtype=bool)
+    if options.window:
+        mask, u, centre, spread = _window(u, centre, spread, rng, q)
+    # with several outputs each neuron fits the residual along a random mix of the target
+    # directions, so neurons specialise
     if resid.shape[1] == 1:
-        return resid[:, 0].copy(), np.ones(1)
-    _, _, vt = np.linalg.svd(resid, full_matrices=False)
-    q = vt[0]
-    return resid @ q, q
+        od = np.ones(1)
+    else:
+        od = rng.standard_normal(resid.shape[1])
+        od /= np.linalg.norm(od)
+    t = resid @ od / scale0
+    moments = neuron_moments(u[mask], t[mask], surrogate.coefficients.size - 1, bias)
+    system = neuron_system_from_moments(moments, q, surrogate.coefficients, options.weight_decay, bias)
+    return NeuronProblem(system, moments, u, v, centre, spread, t, od)
+
+
+def _best_minimum(prob: NeuronProblem, points: np.ndarray, t: np.ndarray, layer: LayerDef, q: int, weight_decay: float) -> np.ndarray | None:
+    """The real minimum whose real activation reduces the residual ``t`` most and that
+    splits the sample, with its output weight refitted; None when there is none."""
+    best, best_loss = None, np.inf
+    for x in points:
+        if not np.isfinite(x).all():
+            continue
+        a, w = x[0], x[1 : 1 + q]
+        b = x[1 + q] if layer.bias else 0.0
+        if np.linalg.norm(w) < 1e-8 or abs(a) < 1e-10:
+            continue  # a constant or silent neuron: the dead-neuron critical points
+        hess = prob.system.jacobian(x.astype(np.complex128)).real
+        eig = np.linalg.eigvalsh(0.5 * (hess + hess.T))
+        if eig.min() <= 1e-12 * max(1.0, abs(eig).max()):
+            continue  # saddle, maximum or degenerate
+        z = prob.u @ w + b
+        lower, _ = distinct_gaps(z)
+        if not ((z > 0).any() and (z <= 0).any()) or lower.size == 0:
+            continue  # active everywhere or nowhere: not a useful ReLU
+        # judge the minimum as the real network will use it: the real activation with its
+        # best output weight (the output layer is refitted anyway)
+        g = activate(z, layer.activation, layer.negative_slope)
+        g = g - g.mean()  # the output bias absorbs the mean
+        a_real = float(np.mean(g * t) / (np.mean(g * g) + weight_decay))
+        loss = float(0.5 * np.mean((a_real * g - t) ** 2))
+        if loss < best_loss:
+            best, best_loss = np.r_[a_real, x[1:]], loss
+    return best
+
+
+def _neuron_on_inputs(h: np.ndarray, prob: NeuronProblem, best: np.ndarray, q: int, bias: bool) -> tuple[np.ndarray, float]:
+    """The chosen minimum as weight and bias on the layer inputs ``h``:
+    ``z = w . (h V - centre) / spread + b``."""
+    w = best[1 : 1 + q]
+    b = best[1 + q] if bias else 0.0
+    return prob.directions @ (w / prob.spread), b - float(np.dot(w, prob.centre / prob.spread))
+
+
+class _LayerFit:
+    """The state of one layer's greedy fit: residual, weights so far, counts."""
+
+    def __init__(self, h: np.ndarray, y: np.ndarray, layer: LayerDef, surrogate: Surrogate, q: int, options: LayerwiseOptions):
+        self.h, self.layer, self.surrogate, self.q, self.options = h, layer, surrogate, q, options
+        self.resid = y - y.mean(axis=0)
+        self.scale0 = float(np.sqrt(np.mean(self.resid**2))) or 1.0
+        self.W = np.zeros((layer.out_features, h.shape[1]))
+        self.B = np.zeros(layer.out_features)
+        self.counts = {"systems": 0, "paths": 0, "real_critical_points": 0, "minima_used": 0, "start_fallbacks": 0}
+        self.fallback_idx: list[int] = []
+
+    def take(self, i: int, prob: NeuronProblem, sol: dict) -> None:
+        """Neuron ``i`` from its solved system, judged on the residual as it is now
+        (earlier neurons of the round have taken their share); the residual loses what
+        the neuron explains with its real activation."""
+        self.counts["paths"] += sol["paths"]
+        pts = np.atleast_2d(sol["real"])
+        self.counts["real_critical_points"] += pts.shape[0]
+        t = self.resid @ prob.out_dir / self.scale0
+        best = _best_minimum(prob, pts, t, self.layer, self.q, self.options.weight_decay)
+        if best is None:
+            self.counts["start_fallbacks"] += 1
+            self.fallback_idx.append(i)
+            return
+        self.counts["minima_used"] += 1
+        wh, bh = _neuron_on_inputs(self.h, prob, best, self.q, self.layer.bias)
+        z = self.h @ wh + bh
+        g = activate(z, self.layer.activation, self.layer.negative_slope)
+        self.resid = self.resid - np.outer(best[0] * self.scale0 * (g - g.mean()), prob.out_dir)
+        # keep the fitted threshold and scale the spread as start mode does (features of
+        # order one for the next layer); a positive factor keeps the active set
+        lo, hi = self.surrogate.interval
+        span = z.max() - z.min()
+        s = (hi - lo) / span if span > 0 else 1.0
+        self.W[i], self.B[i] = wh * s, bh * s
+
+    def finish(self, rng: np.random.Generator) -> LayerInit:
+        """Start-mode neurons where no usable minimum was found, coverage for ReLU."""
+        from solver.init.anchors import cover_rows, start_layer
+
+        bias = self.layer.bias
+        if self.fallback_idx:
+            li = start_layer(self.h, len(self.fallback_idx), self.surrogate, rng, bias, cover=False)
+            self.W[self.fallback_idx] = li.weight
+            if bias:
+                self.B[self.fallback_idx] = li.bias
+        covered_moves = 0
+        if self.layer.activation == "relu" and bias:
+            shift, covered_moves = cover_rows(self.h, self.h @ self.W.T + self.B)
+            self.B = self.B - shift
+        info = {"method": "layerwise", **self.counts, "coverage_moves": int(covered_moves), "projection_dim": int(self.q)}
+        return LayerInit(self.W, self.B if bias else None, info)
 
 
 def layerwise_layer(
     h: np.ndarray,
     y: np.ndarray,
-    out_features: int,
-    surrogate: SurrogateInfo,
+    layer: LayerDef,
+    surrogate: Surrogate,
     rng: np.random.Generator,
     *,
-    activation: str,
-    negative_slope: float = 0.01,
-    bias: bool = True,
-    weight_decay: float = 0.01,
-    projection_dim: int = 1,
     seed: int = 0,
-    max_paths: int = 100_000,
+    options: LayerwiseOptions = LayerwiseOptions(),
     solver: Callable[..., list[dict]] | None = None,
-    batch: int | None = 8,
-    window: bool = True,
     families: dict | None = None,
 ) -> LayerInit:
     """Weights of one hidden layer, neuron by neuron from exact small problems.
 
     Neurons are fitted greedily to the residual. They are processed in rounds of
-    ``batch`` neurons: a round builds its one-neuron systems against the residual left by
-    the earlier rounds and solves them in one solver call; then each neuron of the round
-    in turn picks its minimum on the residual as it is at that moment (the earlier
+    ``options.batch`` neurons: a round builds its one-neuron systems against the residual
+    left by the earlier rounds and solves them in one solver call; then each neuron of the
+    round in turn picks its minimum on the residual as it is at that moment (the earlier
     neurons of the round have taken their share) and updates it. ``batch=1`` is fully
     greedy; ``batch=None`` solves the whole layer in one call (neurons then differ
     through their random projections and the greedy choice between their minima).
@@ -378,22 +473,16 @@ def layerwise_layer(
         Layer inputs.
     y : ndarray (N, m)
         Targets.
-    out_features : int
-    surrogate : SurrogateInfo
-        Surrogate of ``activation`` on the fit interval.
+    layer : LayerDef
+        Its out_features, bias and real activation.
+    surrogate : Surrogate
+        Surrogate of the activation on the fit interval.
     rng : numpy Generator
-    activation, negative_slope : the layer's real activation
-    bias : bool
-    weight_decay : float
-    projection_dim : {1, 2}
-    seed, max_paths : engine settings
+    seed : int
+        Engine seed of the layer (rounds add their first neuron's index).
+    options : LayerwiseOptions
     solver : callable, optional
         Replaces :func:`solve_systems` (same signature).
-    batch : int or None
-        Neurons per solver call (see above).
-    window : bool
-        Fit each neuron on a random window of its projection (centre at a random sample
-        point, half width 0.3 to 1 of the range) rather than on all of it.
     families : dict, optional
         Generic neuron systems by family (:func:`neuron_family`), shared between the
         layers of one init call; filled in place.
@@ -403,138 +492,48 @@ def layerwise_layer(
     LayerInit
         ``info``: systems, paths, real critical points, minima used, fallbacks.
     """
-    from solver.init.anchors import start_layer
-
-    if projection_dim not in (1, 2):
-        raise InitError(f"projection_dim must be 1 or 2, got {projection_dim}")
+    if options.projection_dim not in (1, 2):
+        raise InitError(f"projection_dim must be 1 or 2, got {options.projection_dim}")
     h = np.asarray(h, dtype=np.float64)
-    N, n = h.shape
-    q = min(projection_dim, n)
-    lo, hi = surrogate.interval
-    width = hi - lo
-    resid = y - y.mean(axis=0)
-    scale0 = float(np.sqrt(np.mean(resid**2))) or 1.0
+    q = min(options.projection_dim, h.shape[1])
+    bias, coef, out = layer.bias, surrogate.coefficients, layer.out_features
+    fit = _LayerFit(h, y, layer, surrogate, q, options)
     solve_fn = solver or solve_systems
-
-    W = np.zeros((out_features, n))
-    B = np.zeros(out_features)
-    paths = real_pts = minima_used = fallbacks = 0
-    fallback_idx: list[int] = []
-    n_systems = 0
-    # the generic neuron system of this family: made from the first round that needs
-    # it, then shared by the later rounds and layers of the same init call
-    family_key = (q, bias, float(weight_decay), surrogate.coefficients.tobytes())
+    # the generic neuron system of this family: made from the first round that needs it,
+    # then shared by the later rounds and layers of the same init call
+    family_key = (q, bias, float(options.weight_decay), coef.tobytes())
     families = {} if families is None else families
-    batch = max(1, int(batch or out_features))
-    for first in range(0, out_features, batch):
-        members = list(range(first, min(first + batch, out_features)))
-        # build the round's neuron problems against the current residual, then solve
-        # them in one call
-        problems: list[NeuronProblem] = []
-        for _ in members:
-            v, u, centre, spread = _projection(h, rng, q)
-            mask = np.ones(N, dtype=bool)
-            if window:
-                # a random window of the projection: the neuron fits the residual there, so
-                # its kink lands inside the data at a place of its own (with the whole
-                # range every neuron of a 1-D layer finds the same few minima)
-                c = u[rng.integers(N)]
-                half = rng.uniform(0.3, 1.0)
-                m = (np.abs(u - c) <= half).all(axis=1)
-                if np.unique(u[m], axis=0).shape[0] >= q + 4:
-                    mask = m
-                    centre, spread = centre + c * spread, spread * half
-                    u = (u - c) / half
-            # with several outputs each neuron fits the residual along a random mix of
-            # the target directions, so neurons specialise
-            if resid.shape[1] == 1:
-                od = np.ones(1)
-            else:
-                od = rng.standard_normal(resid.shape[1])
-                od /= np.linalg.norm(od)
-            t = resid @ od / scale0
-            moments = neuron_moments(u[mask], t[mask], surrogate.coefficients.size - 1, bias)
-            system = neuron_system_from_moments(moments, q, surrogate.coefficients, weight_decay, bias)
-            problems.append(NeuronProblem(system, moments, u, v, centre, spread, t, od))
+    batch = max(1, int(options.batch or out))
+    for first in range(0, out, batch):
+        members = range(first, min(first + batch, out))
+        problems = [_neuron_problem(h, fit.resid, fit.scale0, surrogate, rng, q, bias, options) for _ in members]
         if family_key not in families:
             moments = np.array([p.moments for p in problems])
-            families[family_key] = neuron_family(moments, q, surrogate.coefficients, weight_decay, bias, rng, seed)
-        solved = solve_fn([p.system for p in problems], seed=seed + first, max_paths=max_paths, family=families[family_key])
-        n_systems += len(problems)
-
+            families[family_key] = neuron_family(moments, q, coef, options.weight_decay, bias, rng, seed)
+        solved = solve_fn([p.system for p in problems], seed=seed + first, max_paths=options.max_paths, family=families[family_key])
+        fit.counts["systems"] += len(problems)
         for i, prob, sol in zip(members, problems, solved):
-            paths += sol["paths"]
-            pts = np.atleast_2d(sol["real"])
-            real_pts += pts.shape[0]
-            # candidates are judged on the residual as it is now (earlier neurons of the
-            # round have taken their share)
-            t = resid @ prob.out_dir / scale0
-            best, best_loss = None, np.inf
-            for x in pts:
-                if not np.isfinite(x).all():
-                    continue
-                a, w = x[0], x[1 : 1 + q]
-                b = x[1 + q] if bias else 0.0
-                if np.linalg.norm(w) < 1e-8 or abs(a) < 1e-10:
-                    continue  # a constant or silent neuron: the dead-neuron critical points
-                hess = prob.system.jacobian(x.astype(np.complex128)).real
-                eig = np.linalg.eigvalsh(0.5 * (hess + hess.T))
-                if eig.min() <= 1e-12 * max(1.0, abs(eig).max()):
-                    continue  # saddle, maximum or degenerate
-                z = prob.u @ w + b
-                lower, _ = distinct_gaps(z)
-                if not ((z > 0).any() and (z <= 0).any()) or lower.size == 0:
-                    continue  # active everywhere or nowhere: not a useful ReLU
-                # judge the minimum as the real network will use it: the real activation
-                # with its best output weight (the output layer is refitted anyway)
-                g = activate(z, activation, negative_slope)
-                g = g - g.mean()  # the output bias absorbs the mean
-                a_real = float(np.mean(g * t) / (np.mean(g * g) + weight_decay))
-                loss = float(0.5 * np.mean((a_real * g - t) ** 2))
-                if loss < best_loss:
-                    best, best_loss = np.r_[a_real, x[1:]], loss
-            if best is None:
-                fallbacks += 1
-                fallback_idx.append(i)
-                continue
-            minima_used += 1
-            a, w = best[0], best[1 : 1 + q]
-            b = best[1 + q] if bias else 0.0
-            # z = w . (h V - centre) / spread + b  ->  weight and bias on h
-            wh = prob.directions @ (w / prob.spread)
-            bh = b - float(np.dot(w, prob.centre / prob.spread))
-            z = h @ wh + bh
-            # the residual loses what the neuron explains with its real activation
-            g = activate(z, activation, negative_slope)
-            resid = resid - np.outer(a * scale0 * (g - g.mean()), prob.out_dir)
-            # keep the fitted threshold and scale the spread as start mode does (features
-            # of order one for the next layer); a positive factor keeps the active set
-            span = z.max() - z.min()
-            s = width / span if span > 0 else 1.0
-            W[i], B[i] = wh * s, bh * s
+            fit.take(i, prob, sol)
+    return fit.finish(rng)
 
-    if fallback_idx:
-        li = start_layer(h, len(fallback_idx), surrogate, rng, bias, cover=False)
-        W[fallback_idx] = li.weight
-        if bias:
-            B[fallback_idx] = li.bias
-    covered_moves = 0
-    if activation == "relu" and bias:
-        from solver.init.anchors import cover_rows
 
-        shift, covered_moves = cover_rows(h, h @ W.T + B)
-        B = B - shift
-    info = {
-        "method": "layerwise",
-        "systems": int(n_systems),
-        "paths": int(paths),
-        "real_critical_points": int(real_pts),
-        "minima_used": int(minima_used),
-        "start_fallbacks": int(fallbacks),
-        "coverage_moves": int(covered_moves),
-        "projection_dim": int(q),
-    }
-    return LayerInit(W, B if bias else None, info)
+def layerwise_hidden(
+    rng: np.random.Generator,
+    options: LayerwiseOptions,
+    seed_of: Callable[[int], int],
+    solver: Callable[..., list[dict]] | None = None,
+    families: dict | None = None,
+) -> HiddenLayer:
+    """The ``layerwise`` solve of a hidden layer, as :func:`run_stack` calls it.
+
+    ``seed_of(k)`` is the engine seed of weight layer ``k``; the rows' targets are fitted.
+    """
+
+    def hidden(k: int, layer: LayerDef, data: LayerRows) -> LayerInit:
+        sur = fit_surrogate(layer.activation, options.degree, tuple(options.interval), layer.negative_slope)
+        return layerwise_layer(data.fit, data.fit_targets, layer, sur, rng, seed=seed_of(k), options=options, solver=solver, families=families)
+
+    return hidden
 
 
 def layerwise_init(
@@ -542,14 +541,9 @@ def layerwise_init(
     x,
     y,
     *,
-    degree: int = 2,
-    interval: tuple[float, float] = (-1.0, 1.0),
-    weight_decay: float = 0.01,
     seed: int = 0,
-    projection_dim: int = 1,
-    max_paths: int = 100_000,
+    options: LayerwiseOptions = LayerwiseOptions(),
     solver: Callable[..., list[dict]] | None = None,
-    batch: int | None = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> InitResult:
     """Mode ``layerwise`` on a fully connected network.
@@ -560,18 +554,11 @@ def layerwise_init(
     x : array (N, in_features)
     y : array (N, out_features)
         Targets (required: the neurons fit them).
-    degree, interval : surrogate settings
-    weight_decay : float
-        ``lambda`` of the neuron problems and of the output ridge fit (> 0).
     seed : int
-    projection_dim : {1, 2}
-        Dimension of each neuron's projection (3 or 4 unknowns per system).
-    max_paths : int
-        Per-system path cap passed to the engine.
+    options : LayerwiseOptions
+        Surrogate, ``weight_decay`` (> 0), projection dimension, path cap, batch.
     solver : callable, optional
         Replaces :func:`solve_systems`.
-    batch : int or None
-        Neurons per solver call, see :func:`layerwise_layer`.
     progress : callable(done, total), optional
         Called after each layer.
 
@@ -583,46 +570,14 @@ def layerwise_init(
     defs: list[LayerDef] = check_layers(layers)
     if y is None:
         raise InitError("layerwise mode needs targets y: every neuron fits the residual of y")
-    if weight_decay <= 0:
+    if options.weight_decay <= 0:
         raise InitError("layerwise mode needs weight_decay > 0: without it the neuron problems have non-isolated critical points")
     h, ya = check_data(x, y, defs[0].in_features)
     if ya.shape[1] != defs[-1].out_features:
         raise InitError(f"data y has {ya.shape[1]} columns but the last layer has {defs[-1].out_features} outputs")
     rng = np.random.default_rng(seed)
-    families: dict = {}
-    out_layers, stats = [], []
-    totals = {"systems": 0, "paths": 0, "real_critical_points": 0, "minima_used": 0, "start_fallbacks": 0}
-    for k, layer in enumerate(defs):
-        last = k == len(defs) - 1
-        if last and layer.activation == "identity":
-            W, b = ridge_fit(h, ya, weight_decay, layer.bias)
-            li = LayerInit(W, b if layer.bias else None, {"method": "ridge"})
-        else:
-            sur = surrogate_for(layer.activation, degree, tuple(interval), layer.negative_slope)
-            li = layerwise_layer(
-                h,
-                ya,
-                layer.out_features,
-                sur,
-                rng,
-                activation=layer.activation,
-                negative_slope=layer.negative_slope,
-                bias=layer.bias,
-                weight_decay=weight_decay,
-                projection_dim=projection_dim,
-                seed=seed + 7919 * k,
-                max_paths=max_paths,
-                solver=solver,
-                batch=batch,
-                families=families,
-            )
-            for key in totals:
-                totals[key] += li.info.get(key, 0)
-        z = h @ li.weight.T + (li.bias if li.bias is not None else 0.0)
-        stats.append(layer_stats(z))
-        out_layers.append(li)
-        h = activate(z, layer.activation, layer.negative_slope)
-        if progress is not None:
-            progress(k + 1, len(defs))
-    counts = {"layers": len(defs), "neurons": int(sum(l.out_features for l in defs)), **totals}
+    hidden = layerwise_hidden(rng, options, lambda k: seed + 7919 * k, solver, families={})
+    out_layers, stats = run_stack(defs, ArrayWalker(h, ya), hidden, options.weight_decay, progress)
+    keys = ("systems", "paths", "real_critical_points", "minima_used", "start_fallbacks")
+    counts = {"layers": len(defs), "neurons": int(sum(l.out_features for l in defs)), **total(out_layers, keys)}
     return InitResult("layerwise", "mode layerwise requested", out_layers, stats, counts, time.perf_counter() - t0)

@@ -27,7 +27,9 @@ from typing import Callable
 
 import numpy as np
 
-from solver.init.common import InitError, InitResult, LayerDef, LayerInit, check_layers, layer_stats, activate
+from solver.init.common import InitError, InitResult, LayerDef, LayerInit, check_layers, layer_stats
+from solver.init.options import DEFAULT_MAX_POINTS, LayerwiseOptions, StartOptions
+from solver.networks.activations import DEFAULT_NEGATIVE_SLOPE, activate
 
 #: above this many parameters auto does not count the exact start system (see above)
 EXACT_MAX_PARAMETERS = 12
@@ -165,52 +167,42 @@ def _spec_layers(spec) -> list[LayerDef]:
             l.out_features,
             l.activation or "relu",
             bool(l.bias),
-            float(l.negative_slope) if l.negative_slope is not None else 0.01,
+            float(l.negative_slope) if l.negative_slope is not None else DEFAULT_NEGATIVE_SLOPE,
         )
         for l in spec.layers
     ]
 
 
 def _run_exact(spec, progress: Callable[[int, int], None] | None = None) -> InitResult:
-    """Exact mode through :mod:`solver.networks.critical_points`; the best candidate becomes the
-    weights, all candidates ride along in ``extra``."""
+    """Exact mode through :func:`solver.networks.critical_points.run_exact`; the best
+    candidate becomes the weights, all candidates ride along in ``extra``."""
+    from solver.networks.critical_points import run_exact
+    from solver.networks.weights_io import unflatten
+
     t0 = time.perf_counter()
-    try:
-        from solver.networks import critical_points as cp  # type: ignore[attr-defined]
-    except ImportError as exc:  # pragma: no cover - depends on the network module landing
-        raise InitError(f"exact mode is not available in this build ({exc}); use --mode start or layerwise") from None
-    runner = getattr(cp, "run_exact", None) or getattr(cp, "critical_points", None) or getattr(cp, "solve_spec", None)
-    if runner is None:  # pragma: no cover
-        raise InitError("exact mode is not available in this build; use --mode start or layerwise")
-    try:
-        out = runner(spec, progress=progress)
-    except TypeError:
-        out = runner(spec)
-    payload = out.to_json() if hasattr(out, "to_json") else dict(out)
+    payload = run_exact(spec, progress=progress).to_json()
     defs = _spec_layers(spec)
-    cands = payload.get("candidates") or []
+    cands = payload["candidates"]
     layers: list[LayerInit] = []
-    stats = []
     if cands:
-        theta = np.asarray(cands[0].get("params", cands[0].get("theta")), dtype=np.float64)
-        k = 0
-        h = spec.data.x_array()
-        for l in defs:
-            W = theta[k : k + l.out_features * l.in_features].reshape(l.out_features, l.in_features)
-            k += W.size
-            b = None
-            if l.bias:
-                b = theta[k : k + l.out_features]
-                k += l.out_features
-            layers.append(LayerInit(W, b, {"method": "exact"}))
-            z = h @ W.T + (b if b is not None else 0.0)
-            stats.append(layer_stats(z))
-            h = activate(z, l.activation, l.negative_slope)
+        theta = np.asarray(cands[0]["params"], dtype=np.float64)
+        layers = [LayerInit(W, b, {"method": "exact"}) for W, b in unflatten(spec, theta)]
+    stats = _forward_stats(defs, layers, spec.data.x_array())
     counts = {"layers": len(defs), "neurons": int(sum(l.out_features for l in defs)), "candidates": len(cands)}
     res = InitResult("exact", "mode exact requested", layers, stats, counts, time.perf_counter() - t0)
     res.extra["exact"] = {k: v for k, v in payload.items() if k != "candidates"}
     res.extra["candidates"] = cands
     return res
+
+
+def _forward_stats(defs: list[LayerDef], layers: list[LayerInit], x: np.ndarray) -> list[dict]:
+    """:func:`layer_stats` of each layer's pre-activations on ``x``."""
+    stats, h = [], x
+    for d, li in zip(defs, layers):
+        z = h @ li.weight.T + (li.bias if li.bias is not None else 0.0)
+        stats.append(layer_stats(z))
+        h = activate(z, d.activation, d.negative_slope)
+    return stats
 
 
 def run_layers(
@@ -234,8 +226,8 @@ def run_layers(
 
     ``exact`` needs ``spec`` (the network module builds its gradient system from it).
     """
+    from solver.init.anchors import start_init
     from solver.init.layerwise import layerwise_init
-    from solver.init.anchors import DEFAULT_MAX_POINTS, start_init
 
     if mode not in MODES:
         raise InitError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
@@ -257,17 +249,13 @@ def run_layers(
             raise InitError("exact mode needs a NetworkSpec")
         res = _run_exact(spec, progress)
     elif mode == "start":
-        res = start_init(
-            layers, x, y, degree=degree, interval=interval, weight_decay=weight_decay, seed=seed,
-            max_points=max_points or DEFAULT_MAX_POINTS,
-        )
+        options = StartOptions(degree, tuple(interval), weight_decay, max_points or DEFAULT_MAX_POINTS)
+        res = start_init(layers, x, y, seed=seed, options=options)
         if progress is not None:  # one batched pass: all layers are done at once
             progress(len(res.layers), len(res.layers))
     else:
-        res = layerwise_init(
-            layers, x, y, degree=degree, interval=interval, weight_decay=weight_decay, seed=seed,
-            projection_dim=projection_dim, max_paths=max_paths, progress=progress,
-        )
+        lw_options = LayerwiseOptions(degree, tuple(interval), weight_decay, projection_dim, max_paths)
+        res = layerwise_init(layers, x, y, seed=seed, options=lw_options, progress=progress)
     res.reason = reason
     return res
 

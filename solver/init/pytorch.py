@@ -23,8 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from solver.init.anchors import start_hidden
+from solver.init.common import InitError, LayerDef, LayerInit, one_hot
+from solver.init.layerwise import layerwise_hidden
+from solver.init.options import DEFAULT_MAX_POINTS, LayerwiseOptions, StartOptions
+from solver.init.stack import LayerRows, run_stack, total
 from solver.networks.activations import DEFAULT_NEGATIVE_SLOPE, TORCH_MODULES
-from solver.init.common import InitError, LayerDef, LayerInit, layer_stats, one_hot, ridge_fit, surrogate_for
 
 try:  # optional extra
     import torch
@@ -235,6 +239,131 @@ def _targets(y, out_features: int | None) -> np.ndarray | None:
 # ---------------------------------------------------------------------------------------
 # the entry point
 # ---------------------------------------------------------------------------------------
+class _TorchWalker:
+    """The model's weight layers as rows for :func:`run_stack`: samples for ``Linear``,
+    input patches for convolutions, subsampled to ``max_patches`` rows with the seed; the
+    modules between weight layers are applied as the model would (dropout as the
+    identity)."""
+
+    def __init__(self, plan: list[dict], xt, ya: np.ndarray | None, rng: np.random.Generator, max_patches: int):
+        self.weights = [p for p in plan if p["role"] == "weight"]
+        self.plan, self.cur, self.ya, self.rng, self.max_patches = plan, xt, ya, rng, max_patches
+        self.pos = 0
+
+    def _next_weight(self) -> dict:
+        """Apply the modules up to the next weight layer; that layer's plan entry."""
+        while True:
+            p = self.plan[self.pos]
+            self.pos += 1
+            if p["role"] == "weight":
+                return p
+            if p["role"] in ("activation", "pass"):
+                self.cur = p["module"](self.cur)
+
+    def rows(self, k: int, layer: LayerDef) -> LayerRows:
+        p = self._next_weight()
+        m, cur = p["module"], self.cur
+        if isinstance(m, nn.Linear):
+            if cur.ndim != 2:
+                raise InitError(f"module {p['name']} (Linear) gets features of shape {tuple(cur.shape)}: add nn.Flatten before it")
+            if cur.shape[1] != m.in_features:
+                raise InitError(f"module {p['name']} (Linear) expects {m.in_features} features, gets {cur.shape[1]}")
+            rows, per = cur.numpy(), 1
+        else:
+            pt, per = _patches(m, cur)
+            rows = pt.numpy()
+        row_targets = np.repeat(self.ya, per, axis=0) if self.ya is not None else None
+        rows_fit, tgt_fit = rows, row_targets
+        if rows.shape[0] > self.max_patches:
+            pick = np.sort(self.rng.choice(rows.shape[0], size=self.max_patches, replace=False))
+            rows_fit = rows[pick]
+            tgt_fit = row_targets[pick] if row_targets is not None else None
+        return LayerRows(rows_fit, tgt_fit, rows, self.ya, ridge=isinstance(m, nn.Linear))
+
+    def advance(self, k: int, layer: LayerDef, init: LayerInit) -> np.ndarray:
+        m = self.weights[k]["module"]
+        _write(m, init)
+        z = _apply_weight(m, self.cur, init.weight, init.bias)
+        self.cur = z
+        return z.transpose(1, -1).reshape(-1, layer.out_features).numpy() if z.ndim > 2 else z.numpy()
+
+
+def _check_inputs(model, x, y, mode: str) -> tuple[list[dict], "torch.Tensor", np.ndarray | None]:
+    """The model's plan, ``x`` as a float64 CPU tensor and the targets as rows."""
+    from solver.init.modes import MODES
+
+    _require_torch()
+    if mode not in MODES:
+        raise InitError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    plan = plan_model(model)
+    weights = [p for p in plan if p["role"] == "weight"]
+    xt = x.detach() if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))
+    try:
+        xt = xt.to(device="cpu", dtype=torch.float64)
+    except (TypeError, RuntimeError) as exc:
+        raise InitError(f"x is not numeric: {exc}") from None
+    if xt.ndim < 2 or xt.shape[0] == 0:
+        raise InitError(f"x must have shape (N, *input_shape) with N > 0, got {tuple(xt.shape)}")
+    if not torch.isfinite(xt).all():
+        raise InitError("x contains NaN or infinity")
+    last = weights[-1]["module"]
+    out_last = last.out_features if isinstance(last, nn.Linear) else last.out_channels
+    ya = _targets(y, out_last)
+    if ya is not None and ya.shape[0] != xt.shape[0]:
+        raise InitError(f"y has {ya.shape[0]} rows but x has {xt.shape[0]}")
+    if ya is not None and isinstance(last, nn.Linear) and ya.shape[1] != out_last:
+        raise InitError(f"y has {ya.shape[1]} columns but the last layer has {out_last} outputs")
+    return plan, xt, ya
+
+
+def _layer_defs(weights: list[dict]) -> list[LayerDef]:
+    """The weight layers as plain neurons-over-rows (a filter is a neuron over patches)."""
+    defs = []
+    for p in weights:
+        m = p["module"]
+        n_in = m.in_features if isinstance(m, nn.Linear) else m.in_channels * int(np.prod(m.kernel_size))
+        n_out = m.out_features if isinstance(m, nn.Linear) else m.out_channels
+        defs.append(LayerDef(n_in, n_out, p["activation"], m.bias is not None, p["negative_slope"]))
+    return defs
+
+
+def _is_pure_mlp(plan: list[dict]) -> bool:
+    """Only Linear layers, activations, dropout and Identity: the exact machinery applies."""
+    roles_ok = all(p["role"] in ("weight", "activation", "dropout") or isinstance(p["module"], nn.Identity) for p in plan)
+    return roles_ok and all(isinstance(p["module"], nn.Linear) for p in plan if p["role"] == "weight")
+
+
+def _report_layers(weights: list[dict], defs: list[LayerDef], layers: list[LayerInit], stats: list[dict]) -> list[dict]:
+    return [
+        {"name": p["name"], "kind": type(p["module"]).__name__, "weight_shape": list(p["module"].weight.shape),
+         "activation": d.activation, **st, **li.info}
+        for p, d, li, st in zip(weights, defs, layers, stats)
+    ]
+
+
+def _auto_mode(defs, ya, spec, degree, weight_decay, max_paths, layerwise_budget, projection_dim) -> tuple[str, str]:
+    """The mode ``auto`` picks (:func:`solver.init.modes.choose_mode`) and why."""
+    from solver.init.modes import DEFAULT_LAYERWISE_BUDGET, choose_mode
+
+    choice = choose_mode(
+        defs, has_targets=ya is not None, degree=degree, weight_decay=weight_decay, max_paths=max_paths,
+        layerwise_budget=layerwise_budget or DEFAULT_LAYERWISE_BUDGET, projection_dim=projection_dim, spec=spec,
+    )
+    return choice.mode, "auto: " + choice.reason
+
+
+def _hidden_layers(mode: str, rng: np.random.Generator, seed: int, start: StartOptions, layerwise: LayerwiseOptions):
+    """The hidden-layer solve of ``mode``: start wherever the rows carry no targets."""
+    start_fn = start_hidden(rng, start)
+    layerwise_fn = layerwise_hidden(rng, layerwise, lambda k: seed + 7919 * (k + 1))
+
+    def hidden(k: int, layer: LayerDef, data: LayerRows) -> LayerInit:
+        use_start = mode == "start" or data.fit_targets is None
+        return start_fn(k, layer, data) if use_start else layerwise_fn(k, layer, data)
+
+    return hidden
+
+
 def init_(
     model,
     x,
@@ -290,51 +419,14 @@ def init_(
     -------
     InitReport
     """
-    _require_torch()
-    from solver.init.modes import DEFAULT_LAYERWISE_BUDGET, MODES, choose_mode
-    from solver.init.layerwise import layerwise_layer
-    from solver.init.anchors import DEFAULT_MAX_POINTS, start_layer
-
     t0 = time.perf_counter()
-    if mode not in MODES:
-        raise InitError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
-    plan = plan_model(model)
+    plan, xt, ya = _check_inputs(model, x, y, mode)
     weights = [p for p in plan if p["role"] == "weight"]
-    xt = x.detach() if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))
-    try:
-        xt = xt.to(device="cpu", dtype=torch.float64)
-    except (TypeError, RuntimeError) as exc:
-        raise InitError(f"x is not numeric: {exc}") from None
-    if xt.ndim < 2 or xt.shape[0] == 0:
-        raise InitError(f"x must have shape (N, *input_shape) with N > 0, got {tuple(xt.shape)}")
-    if not torch.isfinite(xt).all():
-        raise InitError("x contains NaN or infinity")
-    last = weights[-1]["module"]
-    out_last = last.out_features if isinstance(last, nn.Linear) else last.out_channels
-    ya = _targets(y, out_last)
-    if ya is not None and ya.shape[0] != xt.shape[0]:
-        raise InitError(f"y has {ya.shape[0]} rows but x has {xt.shape[0]}")
-    if ya is not None and isinstance(last, nn.Linear) and ya.shape[1] != out_last:
-        raise InitError(f"y has {ya.shape[1]} columns but the last layer has {out_last} outputs")
-
-    # the layers as plain neurons-over-rows, for the mode choice
-    defs = []
-    for p in weights:
-        m = p["module"]
-        n_in = m.in_features if isinstance(m, nn.Linear) else m.in_channels * int(np.prod(m.kernel_size))
-        n_out = m.out_features if isinstance(m, nn.Linear) else m.out_channels
-        defs.append(LayerDef(n_in, n_out, p["activation"], m.bias is not None, p["negative_slope"]))
-    pure_mlp = all(p["role"] in ("weight", "activation", "dropout") or isinstance(p["module"], nn.Identity) for p in plan) and all(
-        isinstance(p["module"], nn.Linear) for p in weights
-    )
+    defs, pure_mlp = _layer_defs(weights), _is_pure_mlp(plan)
     reason = f"mode {mode} requested"
     if mode == "auto":
         spec = _spec_for(defs, xt, ya, degree, weight_decay, max_paths, seed) if (pure_mlp and ya is not None and xt.ndim == 2) else None
-        choice = choose_mode(
-            defs, has_targets=ya is not None, degree=degree, weight_decay=weight_decay, max_paths=max_paths,
-            layerwise_budget=layerwise_budget or DEFAULT_LAYERWISE_BUDGET, projection_dim=projection_dim, spec=spec,
-        )
-        mode, reason = choice.mode, "auto: " + choice.reason
+        mode, reason = _auto_mode(defs, ya, spec, degree, weight_decay, max_paths, layerwise_budget, projection_dim)
     if mode in ("layerwise", "exact") and ya is None:
         raise InitError(f"{mode} mode needs targets y")
     if mode == "exact":
@@ -343,65 +435,16 @@ def init_(
         return _exact_into(model, weights, defs, xt, ya, degree, weight_decay, max_paths, seed, reason, t0, verbose)
 
     rng = np.random.default_rng(seed)
-    cur = xt
-    layers_report = []
-    totals = {"weight_layers": len(weights), "neurons": 0, "linear_solves": 0, "systems": 0, "paths": 0, "start_fallbacks": 0}
-    wi = 0
-    for p in plan:
-        m, role = p["module"], p["role"]
-        if role == "dropout":
-            continue  # evaluation semantics: the identity
-        if role in ("activation", "pass"):
-            cur = m(cur)
-            continue
-        d = defs[wi]
-        is_last = wi == len(weights) - 1
-        wi += 1
-        # rows the solves see: samples (Linear) or patches (conv), subsampled with the seed
-        if isinstance(m, nn.Linear):
-            if cur.ndim != 2:
-                raise InitError(f"module {p['name']} (Linear) gets features of shape {tuple(cur.shape)}: add nn.Flatten before it")
-            if cur.shape[1] != m.in_features:
-                raise InitError(f"module {p['name']} (Linear) expects {m.in_features} features, gets {cur.shape[1]}")
-            rows = cur.numpy()
-            per = 1
-        else:
-            pt, per = _patches(m, cur)
-            rows = pt.numpy()
-        row_targets = np.repeat(ya, per, axis=0) if ya is not None else None
-        if rows.shape[0] > max_patches:
-            pick = np.sort(rng.choice(rows.shape[0], size=max_patches, replace=False))
-            rows_fit = rows[pick]
-            tgt_fit = row_targets[pick] if row_targets is not None else None
-        else:
-            rows_fit, tgt_fit = rows, row_targets
-        if is_last and isinstance(m, nn.Linear) and d.activation == "identity" and ya is not None:
-            W, b = ridge_fit(rows, ya, weight_decay, d.bias)
-            li = LayerInit(W, b if d.bias else None, {"method": "ridge"})
-        else:
-            sur = surrogate_for(d.activation, degree, tuple(interval), d.negative_slope)
-            if mode == "start" or tgt_fit is None:
-                li = start_layer(rows_fit, d.out_features, sur, rng, d.bias, max_points or DEFAULT_MAX_POINTS, cover=d.activation == "relu")
-                totals["linear_solves"] += li.info["linear_solves"]
-            else:
-                li = layerwise_layer(
-                    rows_fit, tgt_fit, d.out_features, sur, rng, activation=d.activation, negative_slope=d.negative_slope,
-                    bias=d.bias, weight_decay=weight_decay, projection_dim=projection_dim, seed=seed + 7919 * wi,
-                    max_paths=max_paths, batch=batch,
-                )
-                for k in ("systems", "paths", "start_fallbacks"):
-                    totals[k] += li.info.get(k, 0)
-        _write(m, li)
-        z = _apply_weight(m, cur, li.weight, li.bias)
-        zr = z.transpose(1, -1).reshape(-1, d.out_features).numpy() if z.ndim > 2 else z.numpy()
-        stats = layer_stats(zr)
-        totals["neurons"] += d.out_features
-        layers_report.append(
-            {"name": p["name"], "kind": type(m).__name__, "weight_shape": list(m.weight.shape), "activation": d.activation,
-             **stats, **{k: v for k, v in li.info.items()}}
-        )
-        cur = z
-    rep = InitReport(mode, reason, layers_report, totals, time.perf_counter() - t0)
+    start = StartOptions(degree, tuple(interval), weight_decay, max_points or DEFAULT_MAX_POINTS)
+    layerwise = LayerwiseOptions(degree, tuple(interval), weight_decay, projection_dim, max_paths, batch)
+    hidden = _hidden_layers(mode, rng, seed, start, layerwise)
+    layers, stats = run_stack(defs, _TorchWalker(plan, xt, ya, rng, max_patches), hidden, weight_decay)
+    totals = {"weight_layers": len(weights), "neurons": int(sum(d.out_features for d in defs)),
+              **total(layers, ("linear_solves", "systems", "paths", "start_fallbacks"))}
+    return _report(InitReport(mode, reason, _report_layers(weights, defs, layers, stats), totals, time.perf_counter() - t0), verbose)
+
+
+def _report(rep: InitReport, verbose: bool) -> InitReport:
     if verbose:
         print(rep)
     return rep
@@ -449,12 +492,7 @@ def _exact_into(model, weights, defs, xt, ya, degree, weight_decay, max_paths, s
     res = run_layers(defs, xt.numpy(), ya, mode="exact", spec=spec, max_paths=max_paths, seed=seed)
     if not res.layers:
         raise InitError("exact mode found no real critical point to use; try mode start or layerwise")
-    layers_report = []
-    for p, d, li, st in zip(weights, defs, res.layers, res.stats):
+    for p, li in zip(weights, res.layers):
         _write(p["module"], li)
-        layers_report.append({"name": p["name"], "kind": type(p["module"]).__name__, "weight_shape": list(p["module"].weight.shape),
-                              "activation": d.activation, **st, **li.info})
-    rep = InitReport("exact", reason, layers_report, dict(res.counts, weight_layers=len(weights)), time.perf_counter() - t0)
-    if verbose:
-        print(rep)
-    return rep
+    counts = dict(res.counts, weight_layers=len(weights))
+    return _report(InitReport("exact", reason, _report_layers(weights, defs, res.layers, res.stats), counts, time.perf_counter() - t0), verbose)

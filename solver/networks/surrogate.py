@@ -13,18 +13,22 @@ Example: ReLU on [-1, 1] at degree 2 is ``3/32 + x/2 + 15 x^2 / 32``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from numpy.polynomial import legendre as npleg
 from numpy.polynomial import polynomial as nppoly
 
-from solver.networks.activations import ACTIVATIONS, activation_function, kinks as activation_kinks
+from solver.errors import LpsError
+from solver.networks.activations import activation_function, kinks as activation_kinks
 
 #: Gauss-Legendre nodes per piece; smooth activations converge fast, kinks are split off
 _QUAD_NODES = 128
 #: points of the grid on which the max error is taken (kinks and ends are added)
 _GRID_POINTS = 4001
+
+
+class SurrogateError(LpsError, ValueError):
+    """A surrogate that cannot be fitted: empty or infinite interval, degree below 1."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,30 @@ class Surrogate:
         """Evaluate ``p'``."""
         return nppoly.polyval(np.asarray(x, dtype=float), nppoly.polyder(self.coefficients))
 
+    @property
+    def derivative_roots(self) -> np.ndarray:
+        """All real roots of ``p'``, sorted (the critical values of the surrogate)."""
+        c = self.coefficients
+        return real_roots(nppoly.polyder(c) if c.size > 1 else np.zeros(1))
+
+    def anchor_values(self) -> np.ndarray:
+        """Pre-activation values where start solutions put their chosen points.
+
+        The gradient equations of a layer contain ``p(z_j)`` and ``p'(z_j)`` for every data
+        point, both products of linear factors ``z_j - r`` over their roots ``r``: choosing
+        such a factor is choosing ``w . x_j + b = r``. The real roots of ``p`` and ``p'``
+        inside the interval are the admissible values. With fewer than two distinct values
+        (odd surrogates, degree 1) the interval's ends are added so that the anchors do
+        not force the zero solution ``w = 0``.
+        """
+        lo, hi = self.interval
+        vals = np.concatenate([self.roots, self.derivative_roots])
+        vals = vals[(vals >= lo) & (vals <= hi)]
+        vals = np.unique(np.round(vals, 12))
+        if vals.size < 2:
+            vals = np.unique(np.concatenate([vals, [lo, hi]]))
+        return vals
+
     def to_json(self) -> dict:
         return {
             "activation": self.activation,
@@ -95,6 +123,21 @@ class Surrogate:
             f"{self.activation} on [{self.interval[0]:.6g}, {self.interval[1]:.6g}], degree {self.degree}: "
             f"p(x) = {terms}; max error {self.max_error:.3g}, rms error {self.rms_error:.3g}"
         )
+
+
+def real_roots(coefficients: np.ndarray) -> np.ndarray:
+    """All real roots of the power-basis polynomial ``coefficients`` (ascending), sorted.
+
+    A root counts as real when its imaginary part is below ``1e-9`` of the largest root
+    modulus (at least 1): the companion eigenvalues of a double root split into a
+    conjugate pair of that size.
+    """
+    c = np.trim_zeros(np.asarray(coefficients, dtype=np.float64), "b")
+    if c.size <= 1:
+        return np.zeros(0)
+    r = nppoly.polyroots(c)
+    scale = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
+    return np.sort(r[np.abs(r.imag) <= 1e-9 * scale].real)
 
 
 def _pieces(lo: float, hi: float, kinks: tuple[float, ...]) -> list[tuple[float, float]]:
@@ -137,9 +180,9 @@ def fit_surrogate(
     """
     lo, hi = float(interval[0]), float(interval[1])
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"surrogate interval must be finite with lo < hi, got [{lo}, {hi}]")
+        raise SurrogateError(f"surrogate interval must be finite with lo < hi, got [{lo}, {hi}]")
     if int(degree) != degree or degree < 1:
-        raise ValueError(f"surrogate degree must be a positive integer, got {degree}")
+        raise SurrogateError(f"surrogate degree must be a positive integer, got {degree}")
     degree = int(degree)
     f = activation_function(activation, negative_slope)
     if activation == "identity":
