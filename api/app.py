@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import engine
+from solver.engine.formats.phc import format_system
 from solver.networks.spec import EXAMPLE_SPEC
 from api.jobs.store import FINAL, JobStore, render_job
 from api.jobs.runner import Runner
@@ -536,7 +537,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise engine.PathLimit(counted[0], max_paths, counted[1], counted[2])
             return counted[0], "paths"
 
-        request_json = {"system": system.to_phc(), "max_paths": max_paths, **options}
+        request_json = {"system": format_system(system), "max_paths": max_paths, **options}
         return await submit("system", owner_of(request), spec_hash, request_json, precheck, wait)
 
     @app.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorOut}, 401: _ERRORS[401]},

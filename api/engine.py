@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from solver.engine.formats.phc import format_system
 from solver.networks.weights_io import safetensors_bytes
 
 Progress = Callable[[int, int | None, str], None]
@@ -306,7 +307,7 @@ def parse_system(text: str) -> Any:
 
 def system_hash(system: Any, options: dict) -> str:
     """Cache key of a system solve: the canonical PHC text and the options that matter."""
-    canonical = system.to_phc() + "\n" + json.dumps(options, sort_keys=True, separators=(",", ":"))
+    canonical = format_system(system) + "\n" + json.dumps(options, sort_keys=True, separators=(",", ":"))
     return _hash("system", canonical)
 
 

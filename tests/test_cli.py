@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from solver.engine.examples import by_name
-from solver.engine.formats.phc import parse_system
+from solver.engine.formats.phc import format_system, parse_system
 
 LPS = [sys.executable, "-m", "solver.cli"]
 
@@ -44,7 +44,7 @@ def test_solve_json_to_stdout(circle: Path) -> None:
 
 def test_solve_katsura_file_with_json_output(tmp_path: Path) -> None:
     src = tmp_path / "k4.phc"
-    src.write_text(by_name("katsura-4").to_phc())
+    src.write_text(format_system(by_name("katsura-4")))
     out_file = tmp_path / "out.json"
     proc = run("solve", str(src), "--start", "total-degree", "--seed", "3", "--json", str(out_file))
     assert proc.returncode == 0, proc.stderr
@@ -82,7 +82,7 @@ def test_non_square_system_exits_2(tmp_path: Path) -> None:
 
 def test_too_many_paths_refused_with_count(tmp_path: Path) -> None:
     path = tmp_path / "c5.phc"
-    path.write_text(by_name("cyclic-5").to_phc())
+    path.write_text(format_system(by_name("cyclic-5")))
     proc = run("solve", str(path), "--start", "total-degree", "--max-paths", "50")
     assert proc.returncode == 2 and "120 paths" in proc.stderr and "max_paths=50" in proc.stderr
 

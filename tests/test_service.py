@@ -19,6 +19,7 @@ import pytest
 
 from api.client import AuthError, Client, Conflict, InvalidRequest, JobFailed, LimitExceeded, NotFound, ServiceUnavailable
 from api.testing import ServiceProcess, free_port
+from solver.engine.formats.phc import format_system
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -57,7 +58,7 @@ def cyclic6() -> str:
     """cyclic-6 (622 linear-product paths): long enough to cancel or kill mid-run."""
     from solver.engine.examples import cyclic
 
-    return cyclic(6).to_phc()
+    return format_system(cyclic(6))
 
 
 SPEC_121 = {
@@ -394,7 +395,7 @@ def test_jobs_in_flight_per_key_is_429(service):
 
     # cyclic-7 (4,673 paths) keeps the one worker busy for the whole test, so the three
     # jobs stay in flight; they are cancelled at the end
-    slow = cyclic(7).to_phc()
+    slow = format_system(cyclic(7))
     ids = []
     try:
         for seed in (201, 202, 203):

@@ -23,6 +23,7 @@ import numpy as np
 from solver.cli.errors import CommandError
 from solver.cli.files import read_spec, write_text
 from solver.cli.progress import progress_bar, wanted
+from solver.engine.formats.phc import format_system
 
 if TYPE_CHECKING:  # pragma: no cover
     from solver.networks.critical_points import CriticalPointsResult
@@ -57,7 +58,7 @@ def cmd_system(args: argparse.Namespace) -> int:
     if spec.data.y is None:
         raise CommandError("data.y is required: the gradient system is that of the loss fitting f(x) to y")
     system = network_loss(spec).system
-    write_text(args.out or "-", system.to_phc())
+    write_text(args.out or "-", format_system(system))
     line = (
         f"lps system: {spec.describe()}, {system.n_variables} unknowns, degrees {system.degrees.tolist()}, "
         f"total degree {system.total_degree}"

@@ -47,6 +47,17 @@ def track_path(x_start, hom, opts, X):
     return status, reason, winding, steps + st
 
 
+@njit(cache=True)
+def _track_into(p, x_start, hom, opts, endpoints, codes):
+    """Track one path into row ``p`` of ``endpoints`` and column ``p`` of ``codes``
+    (status, reason, winding, steps)."""
+    a, r, w, s = track_path(x_start, hom, opts, endpoints[p])
+    codes[0, p] = a
+    codes[1, p] = r
+    codes[2, p] = w
+    codes[3, p] = s
+
+
 @njit(cache=True, parallel=True)
 def track_paths(starts, hom, opts):
     """Track every row of ``starts`` (P, n) in parallel.
@@ -58,17 +69,10 @@ def track_paths(starts, hom, opts):
     """
     P, n = starts.shape
     endpoints = np.empty((P, n + 1), dtype=np.complex128)
-    status = np.empty(P, dtype=np.int64)
-    reason = np.empty(P, dtype=np.int64)
-    winding = np.empty(P, dtype=np.int64)
-    steps = np.empty(P, dtype=np.int64)
+    codes = np.empty((4, P), dtype=np.int64)
     for p in prange(P):
-        a, b, c, d = track_path(starts[p], hom, opts, endpoints[p])
-        status[p] = a
-        reason[p] = b
-        winding[p] = c
-        steps[p] = d
-    return endpoints, status, reason, winding, steps
+        _track_into(p, starts[p], hom, opts, endpoints, codes)
+    return endpoints, codes[0], codes[1], codes[2], codes[3]
 
 
 @njit(cache=True, parallel=True)
@@ -82,19 +86,12 @@ def track_paths_batched(starts, owner, homs, opts):
     """
     P, n = starts.shape
     endpoints = np.empty((P, n + 1), dtype=np.complex128)
-    status = np.empty(P, dtype=np.int64)
-    reason = np.empty(P, dtype=np.int64)
-    winding = np.empty(P, dtype=np.int64)
-    steps = np.empty(P, dtype=np.int64)
+    codes = np.empty((4, P), dtype=np.int64)
     for p in prange(P):
         b = owner[p]
         hom = Homotopy(
             homs.kind, homs.lin[b], homs.n_factors[b], homs.gc[b], homs.ge[b], homs.go[b],
             homs.fc[b], homs.fe[b], homs.fo[b], homs.gamma[b], homs.patch[b],
         )
-        a, r, w, s = track_path(starts[p], hom, opts, endpoints[p])
-        status[p] = a
-        reason[p] = r
-        winding[p] = w
-        steps[p] = s
-    return endpoints, status, reason, winding, steps
+        _track_into(p, starts[p], hom, opts, endpoints, codes)
+    return endpoints, codes[0], codes[1], codes[2], codes[3]

@@ -1,21 +1,23 @@
 """Sparse polynomial systems: the object every other module of the engine works on.
 
 A :class:`Polynomial` is a list of terms ``c * x^a`` (complex coefficients, integer
-exponent rows); a :class:`System` is a tuple of them over named variables. Systems are
-built from sympy expressions or from PHCpack's text format (:mod:`solver.engine.formats.phc`),
-written back as PHC text, and evaluated with their Jacobians by the Numba kernels of
-:mod:`solver.engine.evaluation`, for many points at once.
+exponent rows); a :class:`System` is a tuple of them over named variables, built from
+sympy expressions or directly from arrays, and evaluated with its Jacobian by the Numba
+kernels of :mod:`solver.engine.evaluation`, for many points at once. A system does no
+I/O: PHCpack's text format is read and written by :mod:`solver.engine.formats.phc`
+(:func:`~solver.engine.formats.phc.parse_system`,
+:func:`~solver.engine.formats.phc.format_system`).
 """
 
 from __future__ import annotations
-
-from solver.errors import LpsError
 
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from solver.errors import LpsError
 
 
 class InvalidSystem(LpsError, ValueError):
@@ -217,12 +219,6 @@ class System:
                 expr += coeff * sp.Mul(*[s**int(k) for s, k in zip(syms, a)])
             out.append(expr)
         return out
-
-    def to_phc(self, variables: Sequence[str] | None = None) -> str:
-        """PHCpack input text. ``variables`` renames the unknowns (position by position)."""
-        from solver.engine.formats.phc import format_system
-
-        return format_system(self, variables)
 
     def renamed(self, variables: Sequence[str]) -> "System":
         """The same polynomials under other variable names."""

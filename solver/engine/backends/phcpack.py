@@ -1,4 +1,6 @@
-"""PHCpack backends: ``phc -b`` (the executable) and phcpy (its Python bindings).
+"""PHCpack backends: ``phc -b`` (the executable) and phcpy (its Python bindings)
+(Verschelde, "Algorithm 795: PHCpack: a general-purpose solver for polynomial systems by
+homotopy continuation", ACM TOMS 25, 1999, doi:10.1145/317275.317286).
 
 Both return a :class:`~solver.engine.result.SolveResult` built by
 :func:`~solver.engine.endpoints.collect_solutions`, so PHCpack's endpoints are refined, merged and

@@ -490,8 +490,28 @@ def format_system(system: System, variables: Sequence[str] | None = None, declar
     ``declare=False`` and number the variables in :func:`appearance_order`.
     """
     names = list(system.variables if variables is None else variables)
-    if len(names) != system.n_variables:
-        raise InvalidSystem(f"{len(names)} names for {system.n_variables} variables")
+    _check_names(names, system.n_variables)
+    n, m = system.n_equations, system.n_variables
+    lines = [f"{n}" if n == m else f"{n} {m}"]
+    # Readers number the variables in order of first appearance: order the terms so that
+    # x_1, x_2, ... first appear in this order; where no term can introduce the next
+    # variable, a zero term "0*x_k" declares it (phc registers it too).
+    seen = 0  # variables 0..seen-1 have appeared
+    for p in system.polynomials:
+        parts, seen = _polynomial_terms(p, names, seen if declare else m)
+        lines.append(_wrap(parts or ["0"]) + ";")
+    if declare and seen < m:
+        # variables that occur in no term: declare them in the last polynomial
+        extra = " ".join(f"+ 0*{names[j]}" for j in range(seen, m))
+        lines[-1] = lines[-1][:-1] + "\n " + extra + ";"
+    return "\n".join(lines) + "\n"
+
+
+def _check_names(names: list[str], n_variables: int) -> None:
+    """Raise :class:`InvalidSystem` unless ``names`` are ``n_variables`` distinct names
+    that PHCpack reads as variables."""
+    if len(names) != n_variables:
+        raise InvalidSystem(f"{len(names)} names for {n_variables} variables")
     for v in names:
         if not _NAME.match(v) or v in _IMAGINARY:
             raise InvalidSystem(
@@ -500,51 +520,45 @@ def format_system(system: System, variables: Sequence[str] | None = None, declar
             )
     if len(set(names)) != len(names):
         raise InvalidSystem("variable names must be distinct")
-    n, m = system.n_equations, system.n_variables
-    lines = [f"{n}" if n == m else f"{n} {m}"]
-    # Readers number the variables in order of first appearance: order the terms so that
-    # x_1, x_2, ... first appear in this order; where no term can introduce the next
-    # variable, a zero term "0*x_k" declares it (phc registers it too).
-    seen = 0  # variables 0..seen-1 have appeared
-    for p in system.polynomials:
-        e_all = p.exponents
-        rows = e_all.tolist()
-        coeffs = p.coefficients.tolist()
-        remaining = _reading_order(p)
-        parts: list[str] = []
-        while remaining:
-            if declare and seen < m:
-                # the next term in reading order if it fits, else the first term that
-                # brings exactly the next unseen variables, else a declaration
-                pick = None
-                for idx, r in enumerate(remaining):
-                    new = np.flatnonzero(e_all[r, seen:]) + seen
-                    fits = new.size == 0 or new[-1] == seen + new.size - 1
-                    if fits and (idx == 0 or new.size):
-                        pick = idx
-                        seen += new.size
-                        break
-                if pick is None:
-                    parts.append(f"+ 0*{names[seen]}")
-                    seen += 1
-                    continue
-                r = remaining.pop(pick)
-            else:
-                r = remaining.pop(0)
-            mono = "*".join(
-                (names[j] if k == 1 else f"{names[j]}^{k}") for j, k in enumerate(rows[r]) if k
-            )
-            sign, coef = _coefficient(coeffs[r], bool(mono))
-            body = "*".join(s for s in (coef, mono) if s)
-            parts.append(f"{sign} {body}")
-        if not parts:
-            parts = ["0"]
-        lines.append(_wrap(parts) + ";")
-    if declare and seen < m:
-        # variables that occur in no term: declare them in the last polynomial
-        extra = " ".join(f"+ 0*{names[j]}" for j in range(seen, m))
-        lines[-1] = lines[-1][:-1] + "\n " + extra + ";"
-    return "\n".join(lines) + "\n"
+
+
+def _next_term(p: Polynomial, remaining: list[int], seen: int) -> tuple[int | None, int]:
+    """Index into ``remaining`` of the term to write next while variables ``0..seen-1``
+    have appeared: the next term in reading order if it brings no variable out of order,
+    else the first term that brings exactly the next unseen variables; None when no term
+    can (the next variable needs a declaration). Also returns the new ``seen``."""
+    for idx, r in enumerate(remaining):
+        new = np.flatnonzero(p.exponents[r, seen:]) + seen
+        fits = new.size == 0 or new[-1] == seen + new.size - 1
+        if fits and (idx == 0 or new.size):
+            return idx, seen + new.size
+    return None, seen
+
+
+def _polynomial_terms(p: Polynomial, names: list[str], seen: int) -> tuple[list[str], int]:
+    """The signed terms of ``p`` in writing order, with ``+ 0*x`` declarations where the
+    next variable (after ``0..seen-1``) cannot appear otherwise; and the new ``seen``.
+    With ``seen`` equal to the number of variables, the terms come in reading order."""
+    m = len(names)
+    rows = p.exponents.tolist()
+    coeffs = p.coefficients.tolist()
+    remaining = _reading_order(p)
+    parts: list[str] = []
+    while remaining:
+        pick = 0
+        if seen < m:
+            pick, seen_after = _next_term(p, remaining, seen)
+            if pick is None:
+                parts.append(f"+ 0*{names[seen]}")
+                seen += 1
+                continue
+            seen = seen_after
+        r = remaining.pop(pick)
+        mono = "*".join((names[j] if k == 1 else f"{names[j]}^{k}") for j, k in enumerate(rows[r]) if k)
+        sign, coef = _coefficient(coeffs[r], bool(mono))
+        body = "*".join(c for c in (coef, mono) if c)
+        parts.append(f"{sign} {body}")
+    return parts, seen
 
 
 def _wrap(parts: list[str], width: int = 78) -> str:
