@@ -101,3 +101,48 @@ def test_reads_standard_input() -> None:
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert len(out["solutions"]) == 3 and out["counts"]["real"] == 1
+
+
+def _plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    """Make ``lps`` load one plug-in module with ``body`` instead of the service's."""
+    import importlib
+
+    cli_main = importlib.import_module("solver.cli.main")  # the module: solver.cli.main is also the function's name
+    (tmp_path / "lps_test_plugin.py").write_text(body + "\ndef add(sub):\n    sub.add_parser('extra')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lps_test_plugin", raising=False)
+    monkeypatch.setattr(cli_main, "_PLUGINS", (("lps_test_plugin", "add"),))
+
+
+def test_plugin_loader_registers_and_skips_only_a_missing_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver.cli.main import build_parser
+
+    _plugin(tmp_path, monkeypatch, "")
+    assert build_parser().parse_args(["extra"]).command == "extra"
+    _plugin(tmp_path, monkeypatch, "raise ModuleNotFoundError(\"No module named 'uvicorn'\", name='uvicorn')")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["extra"])  # skipped: no such command
+    assert build_parser().parse_args(["demo"]).command == "demo"
+
+
+def test_plugin_loader_never_hides_our_own_import_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver.cli.main import build_parser
+
+    _plugin(tmp_path, monkeypatch, "import solver.engine.no_such_module_of_ours")
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_of_ours"):
+        build_parser()
+    _plugin(tmp_path, monkeypatch, "from solver.engine.solve import no_such_name")
+    with pytest.raises(ImportError, match="no_such_name"):
+        build_parser()
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from solver.cli import solve as cli_solve
+    from solver.cli.main import main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_solve, "cmd_demo", interrupted)
+    assert main(["demo"]) == 130
+    assert capsys.readouterr().err == "lps: interrupted\n"

@@ -35,18 +35,27 @@ EXIT_CODES: dict[type[BaseException], int] = {
 # commands from optional parts: (module, function taking the subparsers object)
 _PLUGINS = (("api.cli_serve", "add_serve_command"),)
 
-# top-level modules of the optional extras; only their absence skips a plug-in
-_OPTIONAL_MODULES = frozenset({"api", "fastapi", "starlette", "uvicorn", "httpx", "prometheus_client", "pydantic_settings"})
+# top-level modules of the optional extras (``service``); only their absence skips a plug-in
+_OPTIONAL_MODULES = frozenset({"fastapi", "starlette", "uvicorn", "httpx", "prometheus_client", "pydantic_settings"})
+
+
+def _is_missing_extra(exc: ModuleNotFoundError, module: str) -> bool:
+    """Whether ``exc`` says an optional extra (or the plug-in module itself) is not installed."""
+    name = exc.name or ""
+    return name.split(".")[0] in _OPTIONAL_MODULES or module == name or module.startswith(name + ".")
 
 
 def _load_plugins(subparsers: "argparse._SubParsersAction") -> None:
-    """Let each installed optional part add its commands; a missing extra only skips it."""
+    """Let each installed optional part add its commands; a missing extra only skips it.
+
+    Any other import error (a bug in our own code) propagates.
+    """
     for module, function in _PLUGINS:
         try:
             register = getattr(importlib.import_module(module), function)
         except ModuleNotFoundError as exc:
-            if (exc.name or "").split(".")[0] in _OPTIONAL_MODULES:
-                continue  # the extra is not installed
+            if _is_missing_extra(exc, module):
+                continue
             raise
         register(subparsers)
 
