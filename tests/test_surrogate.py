@@ -4,7 +4,8 @@ an independent least-squares fit on a fine grid)."""
 import numpy as np
 import pytest
 
-from solver.networks.surrogate import ACTIVATIONS, activation_function, fit_surrogate
+from solver.networks.activations import ACTIVATIONS, activation_function
+from solver.networks.surrogate import fit_surrogate
 
 
 def test_relu_degree_two_on_unit_interval_is_exact():

@@ -285,7 +285,28 @@ def find_critical_points(
         raise BudgetExceeded(str(exc), counts) from exc
 
     real_sols = [s for s in result.solutions if s.real]
-    n_complex = len(result.solutions) - len(real_sols)
+    thetas, points = _real_orbits(spec, loss, real_sols)
+    candidates, note = choose_candidates(points, spec.candidates)
+    return CriticalPointsResult(
+        spec=spec,
+        variables=loss.variables,
+        loss=loss,
+        root_counts=counts,
+        solve_summary=_solve_summary(result),
+        points=points,
+        n_real=len(real_sols),
+        n_complex=len(result.solutions) - len(real_sols),
+        candidates=candidates,
+        candidates_note=note,
+        seconds=time.perf_counter() - t0,
+        set_structure=structure.to_lists(),
+        real_points=thetas,
+    )
+
+
+def _real_orbits(spec: NetworkSpec, loss: NetworkLoss, real_sols: list) -> tuple[np.ndarray, list[CriticalPoint]]:
+    """The real solutions polished, and one classified :class:`CriticalPoint` per
+    permutation orbit, minima first, then by loss."""
     thetas = np.array([_polish(loss, s.values.real.copy()) for s in real_sols]).reshape(len(real_sols), spec.n_parameters)
     singular = np.array([s.status.name == "SINGULAR" for s in real_sols], dtype=bool)
     points: list[CriticalPoint] = []
@@ -307,29 +328,18 @@ def find_critical_points(
             )
         )
     points.sort(key=lambda p: (KINDS.index(p.kind), p.loss))
-    candidates, note = choose_candidates(points, spec.candidates)
-    summary = {
+    return thetas, points
+
+
+def _solve_summary(result) -> dict:
+    """The engine run as the JSON reports it."""
+    return {
         "backend": result.backend,
         "start_system": result.start_system,
         "paths": int(result.paths),
         **{k: int(v) for k, v in result.counts.items() if k != "real"},
         "seconds": float(result.seconds),
     }
-    return CriticalPointsResult(
-        spec=spec,
-        variables=loss.variables,
-        loss=loss,
-        root_counts=counts,
-        solve_summary=summary,
-        points=points,
-        n_real=len(real_sols),
-        n_complex=n_complex,
-        candidates=candidates,
-        candidates_note=note,
-        seconds=time.perf_counter() - t0,
-        set_structure=structure.to_lists(),
-        real_points=thetas,
-    )
 
 
 def run_exact(spec: NetworkSpec, progress: Optional[Callable[[int, int], None]] = None) -> CriticalPointsResult:

@@ -36,6 +36,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from solver.errors import LpsError
 from solver.networks.activations import DEFAULT_NEGATIVE_SLOPE, Activation
 from solver.networks.surrogate import Surrogate, fit_surrogate
 
@@ -77,6 +78,11 @@ def _error(loc: tuple, kind: str, message: str, value: object) -> InitErrorDetai
     # braces in messages would be read as format fields by PydanticCustomError
     msg = message.replace("{", "(").replace("}", ")")
     return InitErrorDetails(type=PydanticCustomError(kind, msg), loc=loc, input=value)
+
+
+class SpecError(LpsError, ValueError):
+    """A valid spec asked for something it does not hold (e.g. targets it has none of).
+    Invalid specs raise pydantic's ``ValidationError`` from :func:`load_spec`."""
 
 
 class LayerSpec(BaseModel):
@@ -168,7 +174,7 @@ class DataSpec(BaseModel):
     def y_array(self) -> np.ndarray:
         """Targets as a float64 array (N, out_features); raises if there are none."""
         if self.y is None:
-            raise ValueError("data.y is missing")
+            raise SpecError("data.y is missing")
         return np.asarray(self.y, dtype=np.float64)
 
 

@@ -258,27 +258,12 @@ def root_counts(spec: NetworkSpec, system: System, structure: SetStructure, mixe
 
 
 def _mixed_volume(system: System) -> Optional[int]:
-    try:
-        from solver.engine.backends.phcpack import phcpy_root_counts
+    """PHCpack's mixed volume of ``system`` (all its complex coefficients), None without phcpy."""
+    from solver.engine.backends.phcpack import PHCpackError, phcpy_available, phcpy_mixed_volume
 
-        return phcpy_root_counts(system).get("mixed_volume")
-    except ImportError:
-        pass
-    try:  # until solver.engine.backends.phcpack lands: phcpy directly, variables renamed x1.. (DESIGN.md)
-        from phcpy.solver import mixed_volume as phcpy_mixed_volume
-
-        return int(phcpy_mixed_volume(_phc_strings(system)))
-    except Exception:
+    if not phcpy_available():
         return None
-
-
-def _phc_strings(system: System) -> list[str]:
-    """Polynomials as PHCpack strings in variables x1..xn (real parts of coefficients)."""
-    out = []
-    for p in system.polynomials:
-        terms = []
-        for c, a in zip(p.coefficients, p.exponents):
-            mono = "".join(f"*x{v + 1}" + (f"^{k}" if k > 1 else "") for v, k in enumerate(a) if k)
-            terms.append(f"{c.real:+.17e}{mono}")
-        out.append(" ".join(terms) + ";")
-    return out
+    try:
+        return phcpy_mixed_volume(system)
+    except PHCpackError:  # reported as unknown: the root counts are informative only
+        return None

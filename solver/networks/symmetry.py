@@ -17,33 +17,28 @@ from math import factorial
 
 import numpy as np
 
+from solver.errors import LpsError
 from solver.networks.spec import NetworkSpec
+from solver.networks.weights_io import unflatten
 
 #: beyond this group order images are not enumerated (exact mode never gets near it)
 MAX_GROUP_ORDER = 40_320
 
 
+class SymmetryError(LpsError, ValueError):
+    """A permutation that does not exist (not a hidden layer) or a group too large to walk."""
+
+
 def _index_layout(spec: NetworkSpec) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Per layer, the parameter indices of ``W`` (out, in) and ``b`` (out,) or None."""
-    out = []
-    k = 0
-    for layer in spec.layers:
-        o, i = layer.out_features, layer.in_features
-        W = np.arange(k, k + o * i).reshape(o, i)
-        k += o * i
-        b = None
-        if layer.bias:
-            b = np.arange(k, k + o)
-            k += o
-        out.append((W, b))
-    return out
+    return unflatten(spec, np.arange(spec.n_parameters))
 
 
 def neuron_permutation(spec: NetworkSpec, layer: int, perm: np.ndarray) -> np.ndarray:
     """Index array ``P`` with ``theta[P]`` the parameters after neuron ``r`` of hidden
     layer ``layer`` takes the place of neuron ``perm[r]``."""
     if layer >= len(spec.layers) - 1:
-        raise ValueError(f"layer {layer} is not a hidden layer")
+        raise SymmetryError(f"layer {layer} is not a hidden layer")
     perm = np.asarray(perm)
     P = np.arange(spec.n_parameters)
     lay = _index_layout(spec)
@@ -69,7 +64,7 @@ def all_permutations(spec: NetworkSpec) -> np.ndarray:
     (order, n); the identity first."""
     order = group_order(spec)
     if order > MAX_GROUP_ORDER:
-        raise ValueError(f"the hidden-neuron permutation group has {order} elements, more than {MAX_GROUP_ORDER}")
+        raise SymmetryError(f"the hidden-neuron permutation group has {order} elements, more than {MAX_GROUP_ORDER}")
     per_layer = []
     for l, layer in enumerate(spec.layers[:-1]):
         per_layer.append([neuron_permutation(spec, l, np.array(p)) for p in itertools.permutations(range(layer.out_features))])

@@ -14,10 +14,16 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
+from solver.errors import LpsError
+
 if TYPE_CHECKING:
     from solver.networks.spec import NetworkSpec
 
 LayerArrays = list[tuple[np.ndarray, "np.ndarray | None"]]
+
+
+class WeightsError(LpsError, ValueError):
+    """A parameter vector or tensor file that does not fit the spec (count, name, shape)."""
 
 
 def unflatten(spec: "NetworkSpec", theta: np.ndarray) -> LayerArrays:
@@ -25,7 +31,7 @@ def unflatten(spec: "NetworkSpec", theta: np.ndarray) -> LayerArrays:
     the layer has no bias). Views into ``theta`` where possible."""
     theta = np.asarray(theta)
     if theta.shape[-1] != spec.n_parameters:
-        raise ValueError(f"expected {spec.n_parameters} parameters, got {theta.shape[-1]}")
+        raise WeightsError(f"expected {spec.n_parameters} parameters, got {theta.shape[-1]}")
     out: LayerArrays = []
     k = 0
     for layer in spec.layers:
@@ -65,10 +71,10 @@ def from_tensors(spec: "NetworkSpec", tensors: Mapping[str, np.ndarray]) -> np.n
     layers: LayerArrays = []
     for name, shape in spec.parameter_shapes():
         if name not in tensors:
-            raise ValueError(f"tensor {name!r} is missing")
+            raise WeightsError(f"tensor {name!r} is missing")
         arr = np.asarray(tensors[name], dtype=np.float64)
         if arr.shape != shape:
-            raise ValueError(f"tensor {name!r} has shape {arr.shape}, expected {shape}")
+            raise WeightsError(f"tensor {name!r} has shape {arr.shape}, expected {shape}")
     for k, layer in enumerate(spec.layers):
         b = tensors[f"{k}.bias"] if layer.bias else None
         layers.append((tensors[f"{k}.weight"], b))
