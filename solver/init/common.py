@@ -223,33 +223,30 @@ def _jsonable(v) -> bool:
     return isinstance(v, (str, int, float, bool, type(None), list, dict, tuple))
 
 
+def _as_rows(a, name: str, shape_error: str, rows: int | None = None) -> np.ndarray:
+    """``a`` as a finite float64 array (N, k) (a 1-D array is one column); ``shape_error``
+    is raised when it is not 2-D, empty, or (with ``rows``) has another row count."""
+    try:
+        out = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InitError(f"data {name} is not a numeric array: {exc}") from None
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.ndim != 2 or out.shape[0] == 0 or (rows is not None and out.shape[0] != rows):
+        raise InitError(f"{shape_error}, got shape {out.shape}")
+    if not np.isfinite(out).all():
+        raise InitError(f"data {name} contains NaN or infinity")
+    return out
+
+
 def check_data(x, y, in_features: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Data as float64 arrays (N, n) and (N, m), with clear errors for bad input."""
-    try:
-        xa = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InitError(f"data x is not a numeric array: {exc}") from None
-    if xa.ndim == 1:
-        xa = xa[:, None]
-    if xa.ndim != 2 or xa.shape[0] == 0:
-        raise InitError(f"data x must be a non-empty 2-D array (rows = samples), got shape {xa.shape}")
-    if not np.isfinite(xa).all():
-        raise InitError("data x contains NaN or infinity")
+    xa = _as_rows(x, "x", "data x must be a non-empty 2-D array (rows = samples)")
     if in_features is not None and xa.shape[1] != in_features:
         raise InitError(f"data x has {xa.shape[1]} features but the first layer expects {in_features}")
-    ya = None
-    if y is not None:
-        try:
-            ya = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InitError(f"data y is not a numeric array: {exc}") from None
-        if ya.ndim == 1:
-            ya = ya[:, None]
-        if ya.ndim != 2 or ya.shape[0] != xa.shape[0]:
-            raise InitError(f"data y must have one row per sample ({xa.shape[0]}), got shape {ya.shape}")
-        if not np.isfinite(ya).all():
-            raise InitError("data y contains NaN or infinity")
-    return xa, ya
+    if y is None:
+        return xa, None
+    return xa, _as_rows(y, "y", f"data y must have one row per sample ({xa.shape[0]})", rows=xa.shape[0])
 
 
 def check_layers(layers) -> list[LayerDef]:

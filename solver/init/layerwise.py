@@ -27,6 +27,12 @@ start, once per init call, and every neuron system is then reached from its solu
 a coefficient-parameter homotopy (:mod:`solver.engine.parameter_homotopy`): 33 paths per neuron
 instead of 57 for ``q = 1`` (105 instead of 243 for ``q = 2``), none of them diverging.
 Each round is one call of :func:`solve_systems`, one batched Numba call.
+
+References: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md) (the neuron systems are its gradient systems for one neuron);
+Morgan and Sommese, "Coefficient-parameter polynomial continuation", Appl. Math. Comput.
+29, 1989 (the parameter homotopy).
 """
 
 from __future__ import annotations

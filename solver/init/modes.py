@@ -17,6 +17,10 @@ Every result says which mode ran and why (``InitResult.reason``).
 
 :func:`run_spec` runs any mode on a :class:`solver.networks.spec.NetworkSpec` end to end and returns
 the JSON-ready dict that the CLI prints and the service stores.
+
+Reference: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md).
 """
 
 from __future__ import annotations

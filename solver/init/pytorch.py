@@ -13,6 +13,10 @@ reason about (a custom module, attention, normalisation layers) is refused with 
 naming that module, before any weight changes.
 
 torch is an optional extra (``pip install lps-init[torch]``): it is imported here only.
+
+Reference: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md) (fully connected and convolutional networks).
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Every room reads activations from here: the spec's validation, the surrogate fit
 modes (real forward passes) and the PyTorch side (which ``nn`` module is which name). The
 definitions are PyTorch's: exact-erf GELU, ``silu(x) = x * sigmoid(x)``, ``leaky_relu`` with
 ``negative_slope`` below zero.
+
+The activations are those of Chen, Hao and He, "A weight initialization based on the
+linear product structure for neural networks", Applied Mathematics and Computation 415,
+2022 (arXiv 2109.00125; DESIGN.md), defined as PyTorch defines them.
 """
 
 from __future__ import annotations

@@ -8,6 +8,12 @@ kind. Real points are reported once per hidden-neuron permutation orbit
 (:mod:`solver.networks.symmetry`) with the orbit size; complex ones are only counted. Minima sorted
 by loss become the weight candidates, filled with the lowest-index saddles if there are
 too few (and the result says so).
+
+Reference: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md): all critical points of the surrogate loss by homotopy continuation
+from the linear-product start system (Verschelde and Cools, "Symbolic homotopy
+construction", 1993).
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ only the building work is linear in N.
 Variables are in ``state_dict`` order, named ``W{layer}_{row}_{col}`` and ``b{layer}_{row}``.
 :class:`NetworkLoss` also evaluates the loss (by a forward pass), the gradient and the
 Hessian (from the polynomial) as plain numpy functions of a parameter vector.
+
+Reference: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md), section on the surrogate network and its gradient system.
 """
 
 from __future__ import annotations

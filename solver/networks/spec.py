@@ -24,6 +24,10 @@ surrogate degree 2, ``weight_decay`` 0.01, ``mode`` auto, ``candidates`` 4, ``se
 ``r = 1 + max_j ||x_j||_2``: the range of a pre-activation ``w.x + b`` over the data for
 every ``||w||_2 <= 1`` and ``|b| <= 1`` (Cauchy-Schwarz), the scale of a unit-norm neuron.
 Data in [-1, 1]^1 gives [-2, 2]. The same interval serves every layer.
+
+The spec describes the surrogate network of Chen, Hao and He, "A weight initialization
+based on the linear product structure for neural networks", Applied Mathematics and
+Computation 415, 2022 (arXiv 2109.00125; DESIGN.md).
 """
 
 from __future__ import annotations

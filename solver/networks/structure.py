@@ -18,6 +18,11 @@ covers of ``f_o`` and of ``df_o/dtheta = delta * h`` (united over outputs). For 
 layer and d = 2 the equation of ``a_1`` gets ``{a_1, a_2, c} x {w_1, b_1, w_2, b_2}^2 x
 {w_1, b_1}^2`` (DESIGN.md). :func:`verify_coverage` then checks every monomial of the
 expanded system and raises if one is not covered.
+
+References: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md); Verschelde and Cools, "Symbolic homotopy construction", AAECC 1993
+(set structures and generalised Bezout numbers).
 """
 
 from __future__ import annotations

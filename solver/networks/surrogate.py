@@ -8,6 +8,10 @@ activation (ReLU and leaky ReLU are polynomial on each piece, so their coefficie
 exact to rounding). The result is converted to monomial coefficients in ``x``.
 
 Example: ReLU on [-1, 1] at degree 2 is ``3/32 + x/2 + 15 x^2 / 32``.
+
+Reference: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md) (the polynomial surrogate of the activation).
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ As in HomotopyContinuation.jl's ``unique_points`` with group actions, points are
 into orbits by comparing each point with the images of the others, a representative is
 chosen canonically (the lexicographically smallest image), and the orbit size is the
 number of distinct images.
+
+Reference: Chen, Hao and He, "A weight initialization based on the linear product
+structure for neural networks", Applied Mathematics and Computation 415, 2022 (arXiv
+2109.00125; DESIGN.md); the critical points come in orbits of this group, reported once
+each.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ layer, ``W`` row by row, then ``b`` (DESIGN.md). Files use the tensor names
 ``"{k}.weight"`` and ``"{k}.bias"`` with ``k`` the index of the layer in the spec, so
 ``torch.nn.Sequential(Linear, act, Linear, ...)`` needs its activation modules skipped
 when loading: :func:`sequential_state_dict` renames for that.
+
+The weights are the initial weights of Chen, Hao and He, "A weight initialization based on
+the linear product structure for neural networks", Applied Mathematics and Computation
+415, 2022 (arXiv 2109.00125; DESIGN.md); the file format is safetensors (DESIGN.md, "Files
+and names").
 """
 
 from __future__ import annotations
