@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def add_serve_command(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -38,9 +41,10 @@ def run_serve(args: argparse.Namespace) -> int:
     """Start uvicorn with :func:`api.app.create_app`; returns the exit code."""
     try:
         import uvicorn
+        from pydantic import ValidationError
 
         from api.app import create_app
-        from api.settings import Settings, SettingsError
+        from api.settings import Settings
     except ImportError as exc:
         print(f"lps serve: the service needs the 'service' extra (pip install 'lps-init[service]'): {exc}", file=sys.stderr)
         return 2
@@ -50,10 +54,11 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("lps serve: --workers must be at least 1", file=sys.stderr)
         return 2
+    overrides = {k: v for k, v in (("workers", args.workers), ("data_dir", args.data_dir)) if v is not None}
     try:
-        settings = Settings.from_env(workers=args.workers, data_dir=args.data_dir)
-    except SettingsError as exc:
-        print(f"lps serve: {exc}", file=sys.stderr)
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"lps serve: {_settings_errors(exc)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(settings)
@@ -67,6 +72,16 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"lps serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _settings_errors(exc: "ValidationError") -> str:
+    """One line per bad setting, named by its environment variable."""
+    lines = []
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e.get("loc") else "settings"
+        env = name if name.startswith("LPS_") else f"LPS_{name.upper()}"
+        lines.append(f"{env}={e.get('input')!r}: {e['msg']}")
+    return "; ".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from solver.errors import LpsError
 from solver.engine.formats.phc import format_system
 from solver.networks.weights_io import safetensors_bytes
 
@@ -29,7 +30,7 @@ Progress = Callable[[int, int | None, str], None]
 RESULT_VERSION = "lps-service-result/1"
 
 
-class InvalidInput(ValueError):
+class InvalidInput(LpsError, ValueError):
     """A request the engine cannot take; ``errors`` lists ``{"field", "reason"}`` dicts."""
 
     def __init__(self, errors: list[dict]) -> None:
@@ -37,7 +38,7 @@ class InvalidInput(ValueError):
         super().__init__("; ".join(f"{e['field']}: {e['reason']}" for e in errors))
 
 
-class PathLimit(ValueError):
+class PathLimit(LpsError, ValueError):
     """The start system has more paths than allowed; the counts say how many."""
 
     def __init__(self, count: int | None, max_paths: int, start: str, counts: dict | None = None,
@@ -63,7 +64,8 @@ class PathLimit(ValueError):
 
 
 @functools.lru_cache(maxsize=1)
-def _version() -> str:
+def version() -> str:
+    """The installed lps-init version (part of every cache key)."""
     try:
         from importlib.metadata import version
 
@@ -73,19 +75,12 @@ def _version() -> str:
 
 
 def _hash(kind: str, canonical: str) -> str:
-    return hashlib.sha256(f"{RESULT_VERSION}\n{_version()}\n{kind}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{RESULT_VERSION}\n{version()}\n{kind}\n{canonical}".encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------------------
 # network specs
 # --------------------------------------------------------------------------------------
-def spec_model() -> type:
-    """The pydantic ``NetworkSpec`` class (request body of ``POST /solve``)."""
-    from solver.networks.spec import NetworkSpec
-
-    return NetworkSpec
-
-
 def network_hash(spec: Any) -> str:
     """Cache key of a validated spec: its canonical hash, the engine and result versions."""
     return _hash("network", spec.canonical_hash())
@@ -219,10 +214,11 @@ def run_network(request: dict, progress: Progress) -> dict:
         JSON-ready result: ``mode``, ``reason``, ``counts``, ``critical_points`` (exact mode),
         ``candidates`` (each with ``weights``: tensor name -> nested lists).
     """
-    from solver.networks.critical_points import BudgetExceeded
     from solver.init.modes import run_spec
+    from solver.networks.critical_points import BudgetExceeded
+    from solver.networks.spec import NetworkSpec
 
-    spec = spec_model().model_validate(request)
+    spec = NetworkSpec.model_validate(request)
     n_layers = len(spec.layers)
 
     def report(done: int, total: int) -> None:

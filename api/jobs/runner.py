@@ -243,15 +243,14 @@ class Runner:
                 if not lst:
                     self._waiters.pop(job_id, None)
 
-    def alive(self) -> int:
-        return sum(1 for w in self.workers if w.process.is_alive())
-
-    def ready(self) -> int:
-        """Workers that finished their warm-up and take jobs."""
-        return sum(1 for w in self.workers if w.ready and w.process.is_alive())
-
-    def busy(self) -> int:
-        return sum(1 for w in self.workers if w.job_id is not None)
+    def counts(self) -> dict[str, int]:
+        """Worker processes ``alive``, ``ready`` (warmed up, taking jobs) and ``busy``."""
+        alive = [w for w in self.workers if w.process.is_alive()]
+        return {
+            "alive": len(alive),
+            "ready": sum(1 for w in alive if w.ready),
+            "busy": sum(1 for w in self.workers if w.job_id is not None),
+        }
 
     # the dispatcher thread ---------------------------------------------------------------
     def _wake(self, job_id: str) -> None:

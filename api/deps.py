@@ -1,0 +1,110 @@
+"""What an endpoint needs, as ``Annotated[T, Depends(get_t)]`` aliases.
+
+``SettingsDep``, ``StoreDep``, ``RunnerDep``, ``MetricsDep`` come from the app's state
+(the store and the runner exist once the lifespan has started them: 503 ``starting``
+before); ``CallerDep`` authenticates the bearer key; ``DeskDep`` bundles what the job
+endpoints share; ``JobDep`` is the job of the path's ``job_id`` (404 without one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from api.jobs.desk import JobDesk
+from api.jobs.runner import Runner
+from api.jobs.store import Job, JobStore
+from api.metrics import ServiceMetrics
+from api.settings import Settings
+
+#: the security scheme of the OpenAPI document; the key is checked by :func:`get_caller`
+bearer = HTTPBearer(auto_error=False, scheme_name="APIKey",
+                    description="one of the keys in LPS_API_KEYS (no key needed when none is set)")
+
+
+def key_id(key: str) -> str:
+    """The owner id stored with jobs: a digest, never the key itself."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _starting() -> ApiError:
+    return ApiError(503, "starting", "the service is starting", headers={"Retry-After": "1"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    return request.app.state.metrics
+
+
+def get_store(request: Request) -> JobStore:
+    store = getattr(request.app.state, "store", None)
+    if store is None:
+        raise _starting()
+    return store
+
+
+def get_runner(request: Request) -> Runner:
+    runner = getattr(request.app.state, "runner", None)
+    if runner is None:
+        raise _starting()
+    return runner
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+StoreDep = Annotated[JobStore, Depends(get_store)]
+RunnerDep = Annotated[Runner, Depends(get_runner)]
+
+
+def _match(settings: Settings, token: str) -> str | None:
+    """The configured key equal to ``token``, compared in constant time."""
+    digest = hashlib.sha256(token.encode()).digest()
+    match = None
+    for key in settings.api_keys:
+        # compare against every key (no early exit): timing says nothing about which
+        if hmac.compare_digest(digest, hashlib.sha256(key.encode()).digest()):
+            match = key
+    return match
+
+
+def get_caller(request: Request, settings: SettingsDep,
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """The caller's key id (``"anonymous"`` without auth); 401 for a missing or wrong key."""
+    if not settings.auth_enabled:
+        return "anonymous"
+    token = credentials.credentials.strip() if credentials is not None else ""
+    key = _match(settings, token) if token else None
+    if key is None:
+        sent = "authorization" in request.headers
+        reason = "wrong API key" if sent else "missing API key: send 'Authorization: Bearer KEY'"
+        raise ApiError(401, "unauthorized", reason, headers={"WWW-Authenticate": "Bearer"})
+    return key_id(key)
+
+
+CallerDep = Annotated[str, Depends(get_caller)]
+
+
+def get_desk(store: StoreDep, runner: RunnerDep, settings: SettingsDep, metrics: MetricsDep) -> JobDesk:
+    return JobDesk(store, runner, settings, metrics)
+
+
+DeskDep = Annotated[JobDesk, Depends(get_desk)]
+
+
+def get_job(job_id: str, store: StoreDep) -> Job:
+    """The job ``job_id``; 404 ``not_found`` when there is none."""
+    job = store.get(job_id)
+    if job is None:
+        raise ApiError(404, "not_found", f"no job with id {job_id!r}")
+    return job
+
+
+JobDep = Annotated[Job, Depends(get_job)]

@@ -1,0 +1,97 @@
+"""The web process's side of jobs: admission, waiting, and the job answer.
+
+A solve request becomes an :class:`Order`; :meth:`JobDesk.submit` joins an identical job
+of the same key that is still active, or checks the request's work, the key's quota and
+the queue, creates the job and wakes the runner, then waits up to the request's ``wait``
+for the result: 200 with the job when it is final, 202 with ``Location`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import anyio
+from fastapi.responses import Response
+
+from api.errors import ApiError, path_limit
+from api.jobs.runner import Runner
+from api.jobs.store import FINAL, Job, JobStore, render_job
+from api.metrics import ServiceMetrics
+from api.settings import Settings
+
+#: ``precheck()`` -> ``(total, unit)`` of the job's work when known up front, or None;
+#: raises :class:`api.engine.PathLimit` for a request over ``max_paths``
+Precheck = Callable[[], "tuple[int, str] | None"]
+
+
+@dataclass(frozen=True)
+class Order:
+    """A solve request, validated and within the size limits."""
+
+    kind: str
+    owner: str
+    spec_hash: str
+    request: dict
+    precheck: Precheck
+    note: str | None = None
+
+
+@dataclass
+class JobDesk:
+    """What the job endpoints share: the store, the runner, the settings and the metrics."""
+
+    store: JobStore
+    runner: Runner
+    settings: Settings
+    metrics: ServiceMetrics
+
+    def respond(self, job: Job, status_code: int = 200) -> Response:
+        """The job's JSON (with its stored result once done); 202 adds ``Location``."""
+        text = self.store.result_text(job.spec_hash) if job.status == "done" else None
+        headers = {"Location": f"/jobs/{job.id}"} if status_code == 202 else None
+        return Response(render_job(job, text, False), status_code, headers=headers, media_type="application/json")
+
+    def cached(self, spec_hash: str) -> Response | None:
+        """The cached answer for ``spec_hash`` (200, ``cached: true``), or None."""
+        hit = self.store.cached(spec_hash)
+        job = self.store.get(hit[0]) if hit is not None and hit[0] else None
+        if job is None:
+            return None
+        self.metrics.cache_hits.inc()
+        return Response(render_job(job, hit[1], True), 200, media_type="application/json")
+
+    async def submit(self, order: Order, wait: float | None) -> Response:
+        """Create (or join) the order's job and wait up to ``wait`` seconds for it."""
+        job = self.store.active_for(order.owner, order.spec_hash)
+        if job is None:
+            work = await anyio.to_thread.run_sync(order.precheck)
+            # no await between the counts and the insert: the event loop makes them atomic
+            self._admit(order.owner)
+            total, unit = work if work is not None else (None, None)
+            job = self.store.create(order.kind, order.owner, order.spec_hash, order.request, note=order.note,
+                                    progress_total=total, progress_unit=unit)
+            self.metrics.jobs_submitted.inc()
+            self.runner.notify()
+        seconds = self.settings.wait_seconds if wait is None else min(float(wait), self.settings.max_wait_seconds)
+        if job.status not in FINAL:
+            await self.runner.wait_for(job.id, seconds)
+        job = self.store.get(job.id)
+        if job.status == "failed" and (job.error or {}).get("limit") == "max_paths":
+            raise path_limit(job.error, job_id=job.id)
+        return self.respond(job, 200 if job.status in FINAL else 202)
+
+    def _admit(self, owner: str) -> None:
+        """429 over the key's quota, 503 when the queue is full."""
+        s = self.settings
+        in_flight = self.store.count_active(owner)
+        if in_flight >= s.max_jobs_per_key:
+            raise ApiError(
+                429, "too_many_jobs",
+                f"this key has {in_flight} jobs queued or running, the limit is {s.max_jobs_per_key}; "
+                "wait for one to finish or cancel one",
+                headers={"Retry-After": "5"}, limit="max_jobs_per_key", value=in_flight, max=s.max_jobs_per_key)
+        total = self.store.count_active()
+        if total >= s.max_queue:
+            raise ApiError(503, "queue_full", f"the service has {total} jobs queued or running (limit {s.max_queue})",
+                           headers={"Retry-After": "10"}, limit="max_queue", value=total, max=s.max_queue)

@@ -1,0 +1,60 @@
+"""``/jobs/{job_id}``: a job's status and result, its weights, and cancelling it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api import engine
+from api.deps import CallerDep, DeskDep, JobDep, SettingsDep, get_caller
+from api.errors import ApiError
+from api.schemas import ERRORS, ErrorOut, JobOut
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(get_caller)])
+
+_NOT_FOUND = {404: {"model": ErrorOut}, 401: ERRORS[401]}
+_CONFLICT = {409: {"model": ErrorOut}}
+_SAFETENSORS = {200: {"content": {"application/octet-stream": {}},
+                      "description": "safetensors file, tensors '{k}.weight' and '{k}.bias'"}}
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=_NOT_FOUND,
+            summary="A job's status, progress and result or error")
+async def job_status(job: JobDep, desk: DeskDep) -> Response:
+    return desk.respond(job)
+
+
+@router.get("/{job_id}/weights", response_class=Response, responses={**_SAFETENSORS, **_NOT_FOUND, **_CONFLICT},
+            summary="One candidate's weights as a safetensors file")
+async def job_weights(job: JobDep, desk: DeskDep,
+                      candidate: Annotated[int, Query(ge=0, le=1_000_000, description="candidate index (0 = best)")] = 0,
+                      dtype: Annotated[Literal["float32", "float64"], Query(description="tensor dtype in the file")] = "float32",
+                      ) -> Response:
+    if job.kind != "network":
+        raise ApiError(409, "no_weights", "this job solved a polynomial system; only layer-spec jobs have weights")
+    if job.status != "done":
+        raise ApiError(409, "not_done", f"the job is {job.status}; weights exist once it is done", status=job.status)
+    text = desk.store.result_text(job.spec_hash)
+    result = json.loads(text) if text else {}
+    try:
+        data = await anyio.to_thread.run_sync(engine.weights_bytes, result, candidate, dtype)
+    except IndexError as exc:
+        raise ApiError(404, "no_such_candidate", str(exc), candidates=len(result.get("candidates") or [])) from None
+    disposition = f'attachment; filename="{job.id}-candidate{candidate}.safetensors"'
+    return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
+
+
+@router.delete("/{job_id}", response_model=JobOut, responses={403: {"model": ErrorOut}, **_NOT_FOUND, **_CONFLICT},
+               summary="Cancel a queued or running job")
+async def cancel_job(job: JobDep, caller: CallerDep, desk: DeskDep, settings: SettingsDep) -> Response:
+    if settings.auth_enabled and job.owner != caller:
+        raise ApiError(403, "forbidden", "only the key that submitted a job can cancel it")
+    if desk.store.cancel(job.id) is None:
+        raise ApiError(409, "not_active", f"the job is already {job.status}; only queued or running jobs can be cancelled",
+                       status=job.status)
+    desk.runner.notify()
+    return desk.respond(desk.store.get(job.id))
