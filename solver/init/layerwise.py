@@ -46,6 +46,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from solver.engine.system import Polynomial, System
+from solver.init.anchors import cover_rows, start_layer
 from solver.init.common import InitError, InitResult, LayerDef, LayerInit, check_data, check_layers, distinct_gaps
 from solver.init.options import LayerwiseOptions
 from solver.init.stack import ArrayWalker, HiddenLayer, LayerRows, run_stack, total
@@ -435,8 +436,6 @@ class _LayerFit:
 
     def finish(self, rng: np.random.Generator) -> LayerInit:
         """Start-mode neurons where no usable minimum was found, coverage for ReLU."""
-        from solver.init.anchors import cover_rows, start_layer
-
         bias = self.layer.bias
         if self.fallback_idx:
             li = start_layer(self.h, len(self.fallback_idx), self.surrogate, rng, bias, cover=False)
