@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -32,30 +32,32 @@ def key_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _starting() -> ApiError:
-    return ApiError(503, "starting", "the service is starting", headers={"Retry-After": "1"})
+def _started(request: Request, name: str) -> Any:
+    """``app.state.<name>``, set by the lifespan; 503 ``starting`` before."""
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        raise ApiError(503, "starting", "the service is starting", headers={"Retry-After": "1"})
+    return value
 
 
 def get_settings(request: Request) -> Settings:
+    """The app's settings."""
     return request.app.state.settings
 
 
 def get_metrics(request: Request) -> ServiceMetrics:
+    """The app's metrics."""
     return request.app.state.metrics
 
 
 def get_store(request: Request) -> JobStore:
-    store = getattr(request.app.state, "store", None)
-    if store is None:
-        raise _starting()
-    return store
+    """The job store; 503 ``starting`` before the lifespan opened it."""
+    return _started(request, "store")
 
 
 def get_runner(request: Request) -> Runner:
-    runner = getattr(request.app.state, "runner", None)
-    if runner is None:
-        raise _starting()
-    return runner
+    """The worker pool; 503 ``starting`` before the lifespan started it."""
+    return _started(request, "runner")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -93,6 +95,7 @@ CallerDep = Annotated[str, Depends(get_caller)]
 
 
 def get_desk(store: StoreDep, runner: RunnerDep, settings: SettingsDep, metrics: MetricsDep) -> JobDesk:
+    """The job desk of this request."""
     return JobDesk(store, runner, settings, metrics)
 
 

@@ -1,1 +1,2 @@
-"""The service's jobs: the SQLite store and the process-pool runner."""
+"""The service's jobs: the SQLite store, the process-pool runner, and the desk (admission
+and waiting) of the web process."""
