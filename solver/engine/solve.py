@@ -30,7 +30,7 @@ Progress = Callable[[int, int], None]
 
 
 def track(
-    starts: np.ndarray, hom: tuple, options: TrackerOptions, progress: Progress | None = None, done: int = 0, total: int = 0, chunk: int = 1024
+    starts: np.ndarray, hom: Homotopy, options: TrackerOptions, progress: Progress | None = None, done: int = 0, total: int = 0, chunk: int = 1024
 ) -> tuple[np.ndarray, ...]:
     """Track the start solutions ``starts`` (P, n) in chunks; returns the kernel's arrays
     (endpoints, status, reason, winding, steps) for all of them."""
