@@ -9,20 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from solver.cli.main import main as lps_main
-from solver.networks.spec import DEAD_NEURON_REASON, NetworkSpec, format_validation_error, load_spec
+from solver.networks.spec import DEAD_NEURON_REASON, EXAMPLE_SPEC, NetworkSpec, format_validation_error, load_spec
 
-BASE = {
-    "layers": [
-        {"in_features": 1, "out_features": 2, "activation": "relu", "bias": True},
-        {"in_features": 2, "out_features": 1, "activation": "identity", "bias": True},
-    ],
-    "surrogate": {"degree": 2, "interval": [-2.0, 2.0]},
-    "weight_decay": 0.01,
-    "data": {"x": [[-1.0], [-0.5], [0.0], [0.5], [1.0]], "y": [[1.0], [0.5], [0.0], [0.5], [1.0]]},
-    "mode": "exact",
-    "candidates": 4,
-    "seed": 0,
-}
+BASE = EXAMPLE_SPEC  # the README's example (one source); tests copy it before changing it
 
 
 def modified(change) -> dict:
