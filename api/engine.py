@@ -21,7 +21,7 @@ import numpy as np
 
 from solver.errors import LpsError
 from solver.engine.formats.phc import format_system
-from solver.networks.weights_io import safetensors_bytes
+from solver.networks.weights_io import safetensors_bytes, to_tensors
 
 Progress = Callable[[int, int | None, str], None]
 """``progress(done, total, unit)``: unit is ``"paths"`` or ``"layers"``."""
@@ -171,32 +171,20 @@ def _network_result(out: dict, spec: Any) -> dict:
     modes)."""
     out = dict(out)
     best = out.pop("weights", None)
-    shapes = spec.parameter_shapes()
     cands = []
     for k, c in enumerate(out.get("candidates") or []):
         c = dict(c) if isinstance(c, dict) else {"params": c}
         if "weights" not in c:
             theta = c.get("params", c.get("theta"))
             if theta is not None:
-                c["weights"] = _unflatten(np.asarray(theta, dtype=np.float64), shapes)
+                tensors = to_tensors(spec, np.asarray(theta, dtype=np.float64), dtype=np.float64)
+                c["weights"] = {name: t.tolist() for name, t in tensors.items()}
         c.setdefault("index", k)
         cands.append(c)
     if not cands and best is not None:
         cands = [{"index": 0, "weights": best}]
     out["candidates"] = cands
     return _to_jsonable(out)
-
-
-def _unflatten(theta: np.ndarray, shapes: list[tuple[str, tuple[int, ...]]]) -> dict:
-    """A flat parameter vector (state_dict order) as named nested lists."""
-    out, k = {}, 0
-    for name, shape in shapes:
-        size = int(np.prod(shape))
-        out[name] = theta[k:k + size].reshape(shape).tolist()
-        k += size
-    if k != theta.size:
-        raise ValueError(f"a candidate has {theta.size} parameters, the network {k}")
-    return out
 
 
 def run_network(request: dict, progress: Progress) -> dict:
