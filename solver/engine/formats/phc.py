@@ -15,13 +15,21 @@ of first appearance, which is PHCpack's own convention. Text after the last poly
 
 The parser is a small recursive descent over a regex tokenizer: a polynomial is a dict
 ``{monomial: coefficient}`` with monomials as sorted ``((variable, power), ...)`` tuples.
+
+Hostile text is refused cheaply, before the work it would cause (:class:`ParseLimits`):
+the text size, the digits of a number, the nesting depth, the degree of an exponent, a
+product or a power, and the terms of a product or a sum are all checked before anything
+is expanded; a coefficient that overflows to infinity and an identically zero polynomial
+are refused with their place.
 """
 
 from __future__ import annotations
 
 import bisect
+import cmath
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple, Sequence
 
@@ -30,6 +38,7 @@ import numpy as np
 from solver.engine.system import InvalidSystem, Polynomial, System
 
 __all__ = [
+    "ParseLimits",
     "PHCParseError",
     "PHCSolution",
     "parse_system",
@@ -58,6 +67,56 @@ class PHCParseError(InvalidSystem):
         super().__init__(f"line {self.line}, column {self.column}: {reason}")
 
 
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds :func:`parse_system` enforces before the work each would cause.
+
+    Every violation is a :class:`PHCParseError` at the offending place whose reason names
+    the limit and its value.
+
+    Attributes
+    ----------
+    max_chars : int
+        Characters of the whole text (1,000,000: a thousand dense quadratics in 30
+        variables fit; the tokenizer and the variable table stay linear in it).
+    max_terms : int
+        Terms of one polynomial after expansion; a product ``a*b`` (and each squaring of a
+        power) with ``len(a) * len(b)`` above it is refused before expanding, so it also
+        bounds the work of every intermediate product (100,000: about 0.1 s of Python).
+    max_degree : int
+        Total degree of one polynomial, of every exponent and of every intermediate
+        product (1,000: a univariate polynomial of degree 1,000 is still solved, its 1,000
+        roots in seconds; the kernels evaluate powers by repeated squaring, and above a
+        few thousand the path count of even one such equation is the real cost).
+    max_digits : int
+        Digits of one number, exponent digits included (400: a double holds 17
+        significant digits and its exponent 3; longer numbers only cost ``float()`` time
+        and overflow).
+    max_nesting : int
+        Depth of parentheses (100: the descent uses about five Python frames per level,
+        far below Python's recursion limit).
+    """
+
+    max_chars: int = 1_000_000
+    max_terms: int = 100_000
+    max_degree: int = 1_000
+    max_digits: int = 400
+    max_nesting: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("max_chars", "max_terms", "max_degree", "max_digits", "max_nesting"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"ParseLimits.{name} must be positive")
+        if self.max_nesting > _NESTING_CEILING:
+            raise ValueError(f"ParseLimits.max_nesting must be at most {_NESTING_CEILING} (Python's recursion limit)")
+
+
+#: the deepest nesting the recursive descent supports under Python's default recursion limit
+_NESTING_CEILING = 150
+#: entries of the dense exponent tables (terms x variables): 80 MB of int64
+_MAX_TABLE_ENTRIES = 10_000_000
+
+
 # ---------------------------------------------------------------------------------------
 # tokenizer
 
@@ -73,8 +132,6 @@ _TOKEN = re.compile(
 
 _SCAN = re.compile(_TOKEN.pattern + r"| (?P<bad>.)", re.VERBOSE | re.DOTALL)
 
-#: a product of this many term pairs is refused (an expansion such as (x1+...+x9)^30)
-_MAX_PRODUCT_TERMS = 20_000_000
 _IMAGINARY = ("i", "I")
 
 Monomial = tuple  # ((variable index, power), ...), sorted by variable index
@@ -117,29 +174,52 @@ def _mono_mul(a: Monomial, b: Monomial) -> Monomial:
     return tuple(sorted(d.items()))
 
 
-def _mul(a: Poly, b: Poly, src: _Text, pos: int) -> Poly:
+def _degree(p: Poly) -> int:
+    return max((sum(e for _, e in k) for k in p), default=0)
+
+
+def _check_finite(p: Poly, src: _Text, pos: int) -> Poly:
+    """Refuse a coefficient that overflowed (``1E308*10``): the kernels need finite ones."""
+    for c in p.values():
+        if not cmath.isfinite(c):
+            raise src.error(pos, "coefficient overflows the double range (|c| > 1.8E+308)")
+    return p
+
+
+def _mul(a: Poly, b: Poly, src: _Text, pos: int, limits: ParseLimits) -> Poly:
+    """``a*b``, refused before expanding when its term pairs or its degree exceed ``limits``."""
+    if len(a) * len(b) > limits.max_terms:
+        raise src.error(pos, f"product of {len(a)} x {len(b)} terms exceeds max_terms={limits.max_terms}")
     if len(a) == 1 and len(b) == 1:  # the common case: a factor of a monomial
         (ka, ca), (kb, cb) = next(iter(a.items())), next(iter(b.items()))
-        return {_mono_mul(ka, kb): ca * cb}
-    if len(a) * len(b) > _MAX_PRODUCT_TERMS:
-        raise src.error(pos, f"expansion too large ({len(a)} x {len(b)} terms)")
+        k = _mono_mul(ka, kb)
+        if sum(e for _, e in k) > limits.max_degree:
+            raise src.error(pos, f"product of degree {sum(e for _, e in k)} exceeds max_degree={limits.max_degree}")
+        return _check_finite({k: ca * cb}, src, pos)
+    degree = _degree(a) + _degree(b)
+    if degree > limits.max_degree:
+        raise src.error(pos, f"product of degree {degree} exceeds max_degree={limits.max_degree}")
     out: Poly = {}
     for ka, ca in a.items():
         for kb, cb in b.items():
             k = _mono_mul(ka, kb)
             out[k] = out.get(k, 0) + ca * cb
-    return out
+    return _check_finite(out, src, pos)
 
 
-def _power(a: Poly, k: int, src: _Text, pos: int) -> Poly:
+def _power(a: Poly, k: int, src: _Text, pos: int, limits: ParseLimits) -> Poly:
+    """``a^k`` by repeated squaring; its degree is checked before any product."""
+    degree = _degree(a) * k
+    if degree > limits.max_degree:
+        raise src.error(pos, f"power of degree {degree} exceeds max_degree={limits.max_degree}")
     result: Poly = {(): 1.0}
     base = a
     while k:
         if k & 1:
-            result = _mul(result, base, src, pos)
+            result = _mul(result, base, src, pos, limits)
         k >>= 1
         if k:
-            base = _mul(base, base, src, pos)
+            base = _mul(base, base, src, pos, limits)
     return result
 
 
@@ -150,11 +230,13 @@ def _power(a: Poly, k: int, src: _Text, pos: int) -> Poly:
 class _Parser:
     """Parses polynomials from a token list; shares the variable table across polynomials."""
 
-    def __init__(self, src: _Text, tokens: list[_Tok], variables: dict[str, int]) -> None:
+    def __init__(self, src: _Text, tokens: _Tokens, variables: dict[str, int], limits: ParseLimits) -> None:
         self.src = src
         self.toks = tokens
         self.k = 0
         self.vars = variables
+        self.limits = limits
+        self.depth = 0  # open parentheses around the current token
 
     @property
     def tok(self) -> _Tok:
@@ -165,11 +247,16 @@ class _Parser:
 
     def polynomial(self, index: int) -> Poly:
         """One polynomial up to and including its ``;``."""
-        if self.tok.kind == "end":
-            raise self.error(self.tok, f"missing polynomial {index}")
+        first = self.tok
+        if first.kind == "end":
+            raise self.error(first, f"missing polynomial {index}")
         p = self.sum()
         t = self.tok
         if t.kind == "op" and t.text == ";":
+            # exact zeros on purpose: only a cancellation to exactly 0 (x - x) is refused,
+            # a tiny coefficient is a coefficient
+            if all(c == 0 for c in p.values()):
+                raise self.error(first, f"polynomial {index} is identically zero")
             self.k += 1
             return p
         if t.kind == "end":
@@ -183,10 +270,15 @@ class _Parser:
     def sum(self) -> Poly:
         p = dict(self.term())
         while self.tok.kind == "op" and self.tok.text in "+-":
-            minus = self.tok.text == "-"
+            op = self.tok
+            minus = op.text == "-"
             self.k += 1
             for k, c in self.term().items():  # in place: a long sum stays linear
-                p[k] = p.get(k, 0) + (-c if minus else c)
+                v = p[k] = p.get(k, 0) + (-c if minus else c)
+                if not cmath.isfinite(v):
+                    raise self.error(op, "coefficient overflows the double range (|c| > 1.8E+308)")
+            if len(p) > self.limits.max_terms:
+                raise self.error(op, f"more than max_terms={self.limits.max_terms} terms in one polynomial")
         return p
 
     def term(self) -> Poly:
@@ -196,23 +288,24 @@ class _Parser:
             self.k += 1
             q = self.factor()
             if op.text == "*":
-                p = _mul(p, q, self.src, op.pos)
+                p = _mul(p, q, self.src, op.pos, self.limits)
             else:
                 if any(k != () for k in q):
                     raise self.error(op, "division by a non-constant expression")
                 c = q.get((), 0)
                 if c == 0:
                     raise self.error(op, "division by zero")
-                p = {k: v / c for k, v in p.items()}
+                p = _check_finite({k: v / c for k, v in p.items()}, self.src, op.pos)
         return p
 
     def factor(self) -> Poly:
-        t = self.tok
-        if t.kind == "op" and t.text in "+-":
+        # signs in a loop, not by recursion: "- - - ... x" must not reach the recursion limit
+        negate = False
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            negate ^= self.tok.text == "-"
             self.k += 1
-            p = self.factor()
-            return p if t.text == "+" else {k: -v for k, v in p.items()}
-        return self.power()
+        p = self.power()
+        return {k: -v for k, v in p.items()} if negate else p
 
     def power(self) -> Poly:
         base = self.atom()
@@ -224,18 +317,37 @@ class _Parser:
                 raise self.error(e, "negative exponent: not a polynomial")
             if e.kind != "num" or not e.text.isdigit():
                 raise self.error(e, f"expected a nonnegative integer exponent after {t.text!r}, found {_describe(e)}")
+            exponent = self.exponent(e)
             self.k += 1
             nxt = self.tok
             if nxt.kind == "op" and nxt.text in ("^", "**"):
                 raise self.error(nxt, "repeated exponent: write the power in parentheses")
-            return _power(base, int(e.text), self.src, t.pos)
+            return _power(base, exponent, self.src, t.pos, self.limits)
         return base
+
+    def exponent(self, e: _Tok) -> int:
+        """The exponent's value, refused by its digit count before ``int()`` reads it."""
+        digits = e.text.lstrip("0") or "0"
+        top = self.limits.max_degree
+        if len(digits) > len(str(top)) or int(digits) > top:
+            shown = digits if len(digits) <= 20 else f"{digits[:8]}... ({len(digits)} digits)"
+            raise self.error(e, f"exponent {shown} exceeds max_degree={top}")
+        return int(digits)
+
+    def number(self, t: _Tok) -> Poly:
+        n_digits = sum(ch.isdigit() for ch in t.text[: self.limits.max_digits + 8])
+        if n_digits > self.limits.max_digits:
+            raise self.error(t, f"number with more than max_digits={self.limits.max_digits} digits")
+        value = float(t.text)
+        if not math.isfinite(value):
+            raise self.error(t, f"number {t.text[:40]!r} overflows the double range (|c| > 1.8E+308)")
+        return {(): value}
 
     def atom(self) -> Poly:
         t = self.tok
         if t.kind == "num":
             self.k += 1
-            return {(): float(t.text)}
+            return self.number(t)
         if t.kind == "name":
             self.k += 1
             if t.text in _IMAGINARY:
@@ -243,18 +355,7 @@ class _Parser:
             v = self.vars.setdefault(t.text, len(self.vars))
             return {((v, 1),): 1.0}
         if t.kind == "op" and t.text == "(":
-            self.k += 1
-            p = self.sum()
-            close = self.tok
-            if not (close.kind == "op" and close.text == ")"):
-                line, col = self.src.where(t.pos)
-                raise self.error(
-                    close,
-                    f"unbalanced parenthesis: '(' at line {line}, column {col} is not closed "
-                    f"(found {_describe(close)})",
-                )
-            self.k += 1
-            return p
+            return self.parenthesised(t)
         if t.kind == "op" and t.text == ")":
             raise self.error(t, "unbalanced parenthesis: ')' without '('")
         if t.kind == "bad":
@@ -262,6 +363,24 @@ class _Parser:
         if t.kind == "end":
             raise self.error(t, "unexpected end of input inside a polynomial (missing ';'?)")
         raise self.error(t, f"unexpected {_describe(t)}, expected a number, a variable or '('")
+
+    def parenthesised(self, t: _Tok) -> Poly:
+        if self.depth >= self.limits.max_nesting:
+            raise self.error(t, f"parentheses nested deeper than max_nesting={self.limits.max_nesting}")
+        self.depth += 1
+        self.k += 1
+        p = self.sum()
+        close = self.tok
+        if not (close.kind == "op" and close.text == ")"):
+            line, col = self.src.where(t.pos)
+            raise self.error(
+                close,
+                f"unbalanced parenthesis: '(' at line {line}, column {col} is not closed "
+                f"(found {_describe(close)})",
+            )
+        self.k += 1
+        self.depth -= 1
+        return p
 
 
 def _describe(t: _Tok) -> str:
@@ -277,7 +396,7 @@ def _describe(t: _Tok) -> str:
 _COUNT_LINE = re.compile(r"[ \t\r\f\v]*(\d+)(?:[ \t\r\f\v]+(\d+))?[ \t\r\f\v]*(?:\n|$)")
 
 
-def parse_system(text: str) -> System:
+def parse_system(text: str, limits: ParseLimits | None = None) -> System:
     """Read a system in PHCpack's input format.
 
     Parameters
@@ -286,6 +405,8 @@ def parse_system(text: str) -> System:
         First line ``n`` or ``n m``, then ``n`` polynomials, each ending with ``;``.
         Anything after the ``n``-th polynomial that is not itself a polynomial (a title,
         a solution list) is ignored.
+    limits : ParseLimits, optional
+        Size, degree, term, digit and nesting bounds (default ``ParseLimits()``).
 
     Returns
     -------
@@ -295,14 +416,47 @@ def parse_system(text: str) -> System:
     Raises
     ------
     PHCParseError
-        With ``.line``, ``.column`` (1-based) and the message ``line L, column C: ...``.
+        With ``.line``, ``.column`` (1-based) and the message ``line L, column C: ...``;
+        for every malformed or over-limit text, and for an identically zero polynomial.
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_system needs a str, got {type(text).__name__}")
+    limits = ParseLimits() if limits is None else limits
+    if len(text) > limits.max_chars:
+        pos = limits.max_chars
+        line = text.count("\n", 0, pos) + 1
+        raise PHCParseError(line, pos - text.rfind("\n", 0, pos), f"text longer than max_chars={limits.max_chars} characters")
     src = _Text(text)
-    # the count line: the first non-blank line
-    m_blank = re.match(r"\s*", text)
-    start = m_blank.end()
+    n, m, n_pos, m_pos, body = _count_line(src, limits)
+    tokens = _Tokens(src, body)
+    variables: dict[str, int] = {}
+    parser = _Parser(src, tokens, variables, limits)
+    try:
+        polys = _polynomials(src, parser, n, n_pos)
+    except RecursionError:  # a safety net: max_nesting keeps the descent far from it
+        raise src.error(parser.tok.pos, "expression nested too deeply") from None
+
+    nv = len(variables)
+    expected = m if m is not None else n
+    if nv != expected:
+        where = m_pos if m is not None else n_pos
+        listed = f" ({', '.join(variables)})" if 0 < nv <= 12 else ""
+        raise src.error(
+            where,
+            f"the count line says {_plural(expected, 'variable')}, "
+            f"the polynomials have {_plural(nv, 'variable')}{listed}",
+        )
+    if sum(len(p) for p in polys) * nv > _MAX_TABLE_ENTRIES:
+        raise src.error(n_pos, f"{sum(len(p) for p in polys)} terms in {nv} variables: the exponent tables would exceed {_MAX_TABLE_ENTRIES} entries")
+    names = tuple(sorted(variables, key=variables.get))
+    return System(tuple(_to_polynomial(p, nv) for p in polys), names)
+
+
+def _count_line(src: _Text, limits: ParseLimits) -> tuple[int, int | None, int, int, int]:
+    """``(n, m or None, offset of n, offset of m, offset after the line)`` of the first
+    non-blank line; its numbers are refused by their digit count before ``int()``."""
+    text = src.text
+    start = re.match(r"\s*", text).end()
     if start >= len(text):
         raise src.error(0 if not text else start, "empty input: expected the number of polynomials")
     line_start = src.starts[src.where(start)[0] - 1]
@@ -315,17 +469,20 @@ def parse_system(text: str) -> System:
             bad,
             f"the first line must hold the number of polynomials (n or n m), found {found[:30]!r}",
         )
+    for g in (1, 2):
+        if cm.group(g) is not None and len(cm.group(g)) > limits.max_digits:
+            raise src.error(cm.start(g), f"number with more than max_digits={limits.max_digits} digits")
     n = int(cm.group(1))
     m = int(cm.group(2)) if cm.group(2) is not None else None
-    n_pos = cm.start(1)
     if n < 1:
-        raise src.error(n_pos, "the number of polynomials must be positive")
+        raise src.error(cm.start(1), "the number of polynomials must be positive")
     if m is not None and m < 1:
         raise src.error(cm.start(2), "the number of variables must be positive")
+    return n, m, cm.start(1), cm.start(2), cm.end()
 
-    tokens = _tokenize_lazily(src, cm.end())
-    variables: dict[str, int] = {}
-    parser = _Parser(src, tokens, variables)
+
+def _polynomials(src: _Text, parser: _Parser, n: int, n_pos: int) -> list[Poly]:
+    """The ``n`` polynomials after the count line, then the check of what follows."""
     polys: list[Poly] = []
     for k in range(n):
         if parser.tok.kind == "end":
@@ -335,36 +492,29 @@ def parse_system(text: str) -> System:
             )
         polys.append(parser.polynomial(k + 1))
     _check_trailing(src, parser, n, n_pos)
-
-    nv = len(variables)
-    expected = m if m is not None else n
-    if nv != expected:
-        where = cm.start(2) if m is not None else n_pos
-        listed = f" ({', '.join(variables)})" if 0 < nv <= 12 else ""
-        raise src.error(
-            where,
-            f"the count line says {_plural(expected, 'variable')}, "
-            f"the polynomials have {_plural(nv, 'variable')}{listed}",
-        )
-    names = tuple(sorted(variables, key=variables.get))
-    return System(tuple(_to_polynomial(p, nv) for p in polys), names)
+    return polys
 
 
-def _tokenize_lazily(src: _Text, start: int) -> list[_Tok]:
-    """Tokens from ``start`` up to the first character no token starts with (a "bad"
-    token): that character is an error only if the parser gets there, since text after
-    the last polynomial (a title, a solution list) may hold anything."""
-    out: list[_Tok] = []
-    append = out.append
-    for mt in _SCAN.finditer(src.text, start):
-        kind = mt.lastgroup
-        if kind == "ws":
-            continue
-        append(_Tok(kind, mt.group(), mt.start()))
-        if kind == "bad":
-            return out
-    out.append(_Tok("end", "", len(src.text)))
-    return out
+class _Tokens:
+    """Tokens from ``start``, scanned only as far as the parser reads (a refused
+    polynomial costs no scanning of the rest), up to the first character no token starts
+    with (a "bad" token): that character is an error only if the parser gets there, since
+    text after the last polynomial (a title, a solution list) may hold anything."""
+
+    def __init__(self, src: _Text, start: int) -> None:
+        self.items: list[_Tok] = []
+        self.scan = _SCAN.finditer(src.text, start)
+        self.stop = len(src.text)
+
+    def __getitem__(self, k: int) -> _Tok:
+        items = self.items
+        while k >= len(items):
+            mt = next(self.scan, None)
+            if mt is None:
+                items.append(_Tok("end", "", self.stop))
+            elif mt.lastgroup != "ws":
+                items.append(_Tok(mt.lastgroup, mt.group(), mt.start()))
+        return items[k]
 
 
 def _check_trailing(src: _Text, parser: _Parser, n: int, n_pos: int) -> None:
@@ -372,7 +522,7 @@ def _check_trailing(src: _Text, parser: _Parser, n: int, n_pos: int) -> None:
     more complete polynomial means the count line is wrong."""
     if parser.tok.kind in ("end", "bad"):
         return
-    probe = _Parser(src, parser.toks, dict(parser.vars))
+    probe = _Parser(src, parser.toks, dict(parser.vars), parser.limits)
     probe.k = parser.k
     try:
         probe.polynomial(n + 1)

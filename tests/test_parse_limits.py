@@ -1,0 +1,118 @@
+"""Hostile PHC texts (issue 10, rows D1, D2, D4, D6): refused by the parser's limits with a
+place and a reason naming the limit, fast, and never with anything but PHCParseError."""
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver.engine.formats.phc import ParseLimits, PHCParseError, parse_system
+from solver.errors import LpsError
+
+#: generous: each refusal takes milliseconds
+SECONDS = 2.0
+
+HOSTILE = {
+    "D1 exponent 2^31": ("1\n x^2147483648 - 1;\n", "max_degree=1000"),
+    "D1 exponent 10^7": ("1\n x^10000000 - 1;\n", "max_degree=1000"),
+    "D2 exponent 999999": ("1\n x^999999 - 1;\n", "max_degree=1000"),
+    "D2 1 MB x*x*...*x": ("1\n" + "*".join(["x"] * 333_000) + ";\n", "max_degree=1000"),
+    "D4 1E999": ("1\n x - 1E999;\n", "overflows"),
+    "D4 100,000 digits": ("1\n x - " + "7" * 100_000 + ";\n", "max_digits=400"),
+    "D4 1E308*10*x": ("1\n 1E308*10*x;\n", "overflows"),
+    "D4 20-digit exponent": ("1\n x^99999999999999999999 - 1;\n", "max_degree=1000"),
+    "D4 1,000 parentheses": ("1\n" + "(" * 1000 + "x" + ")" * 1000 + " - 1;\n", "max_nesting=100"),
+    "D6 x - x": ("1\n x - x;\n", "polynomial 1 is identically zero"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_row_refused_fast(name):
+    text, reason = HOSTILE[name]
+    t0 = time.perf_counter()
+    with pytest.raises(PHCParseError) as info:
+        parse_system(text)
+    assert time.perf_counter() - t0 < SECONDS
+    assert reason in info.value.reason
+    assert info.value.line == 2 and info.value.column >= 1
+    assert str(info.value).startswith(f"line {info.value.line}, column {info.value.column}: ")
+    assert isinstance(info.value, LpsError)
+
+
+def test_places_point_at_the_offender():
+    with pytest.raises(PHCParseError) as info:
+        parse_system("1\n x^2 + y^5000 - 1;\n")
+    assert (info.value.line, info.value.column) == (2, 10)  # the exponent
+    with pytest.raises(PHCParseError) as info:
+        parse_system("2\n x - 1;\n y + 1E400;\n")
+    assert (info.value.line, info.value.column) == (3, 6)
+
+
+def test_products_and_powers_refused_before_expanding():
+    t0 = time.perf_counter()
+    with pytest.raises(PHCParseError, match="max_terms=100000"):
+        parse_system("2\n (x+y+1)^400 - 1;\n x - y;\n")  # 80,601 terms: the squarings exceed
+    with pytest.raises(PHCParseError, match="max_degree=1000"):
+        parse_system("1\n (x^600 + 1)*(x^600 - 1);\n")
+    with pytest.raises(PHCParseError, match="max_degree=1000"):
+        parse_system("1\n (x^3 + 1)^500;\n")
+    assert time.perf_counter() - t0 < SECONDS
+
+
+def test_other_limits_and_custom_values():
+    with pytest.raises(PHCParseError, match="max_chars=50"):
+        parse_system("1\n x" + " + x" * 40 + ";\n", ParseLimits(max_chars=50))
+    with pytest.raises(PHCParseError, match="max_terms=3"):
+        parse_system("1\n x + x^2 + x^3 + x^4;\n", ParseLimits(max_terms=3))
+    with pytest.raises(PHCParseError, match="max_digits=400"):
+        parse_system("9" * 500 + "\n x;\n")
+    with pytest.raises(PHCParseError, match="max_nesting=2"):
+        parse_system("1\n ((((x)))) - 1;\n", ParseLimits(max_nesting=2))
+    with pytest.raises(PHCParseError, match="max_degree=9"):
+        parse_system("1\n x^10 - 1;\n", ParseLimits(max_degree=9))
+    with pytest.raises(PHCParseError, match="polynomial 2 is identically zero"):
+        parse_system("2\n x - 1;\n (x + y)^2 - x^2 - 2*x*y - y^2;\n")
+    with pytest.raises(ValueError):
+        ParseLimits(max_terms=0)
+
+
+def test_limits_keep_fair_systems():
+    s = parse_system("1\n x^1000 - 1;\n")
+    assert s.degrees.tolist() == [1000]
+    s = parse_system("2\n (x + y + 1)^30 - 1;\n x^0002 - 1E-300*y;\n")
+    assert s.degrees.tolist() == [30, 2]
+    s = parse_system("1\n" + "- " * 10_001 + "x + 1;\n")  # long sign chains: no recursion
+    assert abs(s.polynomials[0].coefficients).max() == pytest.approx(1.0)
+    s = parse_system("1\n" + "(" * 100 + "x" + ")" * 100 + " - 1;\n")
+    assert s.n_variables == 1
+
+
+# -- property: anything in, a System or a PHCParseError out ------------------------------------
+
+FRAGMENTS = st.sampled_from(
+    ["x", "y", "x1", "i", "2", "0.5", "1E999", "1e308", "1E-320", "0", "+", "-", "*", "/", "^", "**",
+     "(", ")", ";", " ", "\n", "x^2", "x^99999999999999999999", "(x+y+1)^", "9" * 450, "ü", "\x00"]
+)
+
+
+def _texts():
+    head = st.sampled_from(["1\n", "2\n", "1 1\n", "2 2\n", "", "9" * 420 + "\n", "0\n"])
+    exponent = st.integers(0, 10**25).map(lambda k: f"x^{k} - 1")
+    nested = st.integers(0, 400).map(lambda k: "(" * k + "x" + ")" * k)
+    digits = st.integers(1, 2000).map(lambda k: "1" + "0" * k)
+    fragment = st.one_of(FRAGMENTS, exponent, nested, digits, st.text(max_size=20))
+    body = st.lists(fragment, max_size=30).map("".join)
+    raw = st.binary(max_size=200).map(lambda b: b.decode("utf-8", errors="replace"))
+    return st.one_of(st.tuples(head, body, st.sampled_from([";", ";\n", ""])).map("".join), raw, st.text(max_size=200))
+
+
+@settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(_texts())
+def test_any_text_gives_a_system_or_a_parse_error(text):
+    t0 = time.perf_counter()
+    try:
+        parse_system(text)
+    except PHCParseError as err:
+        assert err.line >= 1 and err.column >= 1 and err.reason
+    assert time.perf_counter() - t0 < SECONDS
