@@ -116,3 +116,60 @@ def test_any_text_gives_a_system_or_a_parse_error(text):
     except PHCParseError as err:
         assert err.line >= 1 and err.column >= 1 and err.reason
     assert time.perf_counter() - t0 < SECONDS
+
+
+# -- path counts bounded before any work (D1-D3, engine side) ---------------------------------
+
+
+def _diagonal(n: int, d: int) -> str:
+    return f"{n}\n" + "".join(f" x{k}^{d} - 1;\n" for k in range(n))
+
+
+@pytest.mark.parametrize("start", ["total-degree", "auto", "linear-product"])
+def test_total_degree_refused_before_the_start_is_built(start):
+    from solver.engine.solve import solve
+    from solver.engine.start_systems.choice import TooManyPaths
+
+    system = parse_system(_diagonal(9, 10))
+    t0 = time.perf_counter()
+    with pytest.raises(TooManyPaths) as info:
+        solve(system, start=start, max_paths=100_000)
+    assert time.perf_counter() - t0 < SECONDS
+    assert info.value.count == 10**9 and info.value.max_paths == 100_000
+
+
+def test_polyhedral_refused_by_its_mixed_volume_before_start_solutions():
+    from solver.engine.backends.phcpack import phcpy_available
+    from solver.engine.solve import solve
+    from solver.engine.start_systems.choice import TooManyPaths
+
+    if not phcpy_available():
+        pytest.skip("phcpy is not installed")
+    t0 = time.perf_counter()
+    with pytest.raises(TooManyPaths) as info:
+        solve(parse_system(_diagonal(9, 10)), start="polyhedral", max_paths=100_000)
+    assert time.perf_counter() - t0 < SECONDS  # 10^9 start solutions would take hours
+    assert info.value.count == 10**9 and info.value.counts["mixed_volume"] == 10**9
+
+
+def test_structure_search_budget_falls_back_to_total_degree():
+    from solver.engine.start_systems.choice import choose_start
+    from solver.engine.start_systems.set_structure import SEARCH_STOPPED, best_structure
+    import numpy as np
+
+    system = parse_system("1\n x^4000 - 1;\n", ParseLimits(max_degree=4000))
+    t0 = time.perf_counter()
+    structure, count, name = best_structure(system)
+    assert time.perf_counter() - t0 < SECONDS  # unbounded: 3.4 s (issue 10, D2)
+    assert count == 4000 and SEARCH_STOPPED in name and name.startswith("total-degree")
+    assert structure.n_factors.tolist() == [4000]
+    start = choose_start(parse_system("2\n x^1000 - y;\n y^1000 - x;\n"), "auto", np.random.default_rng(0), 0, max_paths=10**7)
+    assert start.kind == "total-degree" and SEARCH_STOPPED in start.root_counts["structure_search"]
+    assert best_structure(parse_system("2\n x^2 - y;\n y^2 - x;\n"))[2] == "total-degree"  # within budget: no note
+
+
+def test_huge_total_degree_message_stays_short():
+    from solver.engine.start_systems.choice import TooManyPaths
+
+    err = TooManyPaths(1000**2000, 100, "total-degree", {"total_degree": 1000**2000})
+    assert "about 10^6000" in str(err) and len(str(err)) < 300

@@ -145,7 +145,7 @@ def solve(
 
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    start_system = choose_start(system, start, rng, seed, set_structure)
+    start_system = choose_start(system, start, rng, seed, set_structure, max_paths)
     counts = start_system.root_counts
     if mixed_volume and counts["mixed_volume"] is None:
         counts["mixed_volume"] = mixed_volume_count(system)

@@ -40,7 +40,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -592,9 +592,12 @@ def phcpy_root_counts(system: System) -> dict:
     }
 
 
-def phcpy_random_coefficient_start(system: System, seed: int = 0) -> tuple[System, np.ndarray]:
+def phcpy_random_coefficient_start(
+    system: System, seed: int = 0, check: Callable[[int], None] | None = None
+) -> tuple[System, np.ndarray]:
     """PHCpack's random-coefficient start system (same supports as ``system``) and its
-    solutions from the polyhedral homotopy, for our own tracker.
+    solutions from the polyhedral homotopy, for our own tracker. ``check`` is called with
+    the mixed volume before any start solution is computed (it raises to refuse).
 
     Returns
     -------
@@ -611,6 +614,8 @@ def phcpy_random_coefficient_start(system: System, seed: int = 0) -> tuple[Syste
         mv = int(solver.mixed_volume(pols, stable=False, checkin=False))
         if mv < 0:
             raise PHCpackError(f"phcpy's mixed volume failed (code {mv})")
+        if check is not None:
+            check(mv)
         start_pols, start_sols = solver.random_coefficient_system(verbose=False)
         sols = _solutions_in_order(mods, pols, start_sols, names)
     # the start polynomials may introduce x1..xn in another order: read by name

@@ -8,7 +8,7 @@ solving sparse polynomial systems", Math. Comp. 64, 1995; Verschelde, "PHCpack",
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -44,9 +44,11 @@ class SparseStart:
             yield self.start_solutions[k : k + chunk]
 
 
-def polyhedral_start(system: System, seed: int) -> SparseStart:
-    """PHCpack's random-coefficient start system, solved by its polyhedral homotopy."""
+def polyhedral_start(system: System, seed: int, check: Callable[[int], None] | None = None) -> SparseStart:
+    """PHCpack's random-coefficient start system, solved by its polyhedral homotopy.
+    ``check`` gets the mixed volume before any start solution is computed (it raises to
+    refuse the start)."""
     from solver.engine.backends.phcpack import phcpy_random_coefficient_start
 
-    start_system, sols = phcpy_random_coefficient_start(system, seed=seed)
+    start_system, sols = phcpy_random_coefficient_start(system, seed=seed, check=check)
     return SparseStart("polyhedral", start_system, sols, int(sols.shape[0]))

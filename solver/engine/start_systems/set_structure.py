@@ -14,6 +14,10 @@ the factors chosen so far can match; the count of completions depends on nothing
 it is memoised, and factors with identical sets in one equation are one branch with a
 multiplicity. Variables that lie in exactly the same sets are interchangeable, so the count
 tracks only how many of each such atom are used (:func:`bezout_count_bounded`). Choices are enumerated the same way, never materialising all ``D^n``.
+
+The search for the best structure (:func:`best_structure`) runs under a work budget
+(:data:`STRUCTURE_BUDGET` steps): a hostile system (``x^999999 - 1``, a thousand
+variables) makes it fall back to the total-degree structure instead of running unbounded.
 """
 
 from __future__ import annotations
@@ -27,6 +31,35 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from solver.engine.system import InvalidSystem, System
+
+#: steps the structure search may take (set-membership tests and table updates, counted in
+#: bulk per monomial, partition and equation): about a second of Python; every benchmark
+#: system of examples.py needs far fewer
+STRUCTURE_BUDGET = 2_000_000
+#: what the name of :func:`best_structure`'s winner says when the budget stopped the search
+SEARCH_STOPPED = "structure search stopped"
+
+
+class _Spent(Exception):
+    """The structure search's work budget is spent (internal: best_structure catches it)."""
+
+
+class WorkBudget:
+    """A counter of steps; :meth:`spend` raises once more than ``steps`` are spent."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = int(steps)
+        self.left = int(steps)
+
+    def spend(self, k: int) -> None:
+        self.left -= int(k)
+        if self.left < 0:
+            raise _Spent
+
+
+def _spend(budget: WorkBudget | None, k: int) -> None:
+    if budget is not None:
+        budget.spend(k)
 
 
 @dataclass(frozen=True)
@@ -270,27 +303,32 @@ def partition_structure(system: System, groups: Sequence[Sequence[int]]) -> SetS
     return SetStructure(tuple(sets), system.n_variables)
 
 
-def group_degrees(system: System, group: Sequence[int]) -> tuple[int, ...]:
+def group_degrees(system: System, group: Sequence[int], budget: WorkBudget | None = None) -> tuple[int, ...]:
     """Degree of each equation in the variables of ``group``."""
     cols = list(group)
+    _spend(budget, sum(p.n_terms for p in system.polynomials) * max(len(cols), 1))
     return tuple(int(p.exponents[:, cols].sum(axis=1).max()) if p.n_terms else 0 for p in system.polynomials)
 
 
-def multihomogeneous_count(system: System, groups: Sequence[Sequence[int]], degree_cache: dict | None = None) -> int:
+def multihomogeneous_count(
+    system: System, groups: Sequence[Sequence[int]], degree_cache: dict | None = None, budget: WorkBudget | None = None
+) -> int:
     """Bezout number of a partition: the coefficient of ``prod_j z_j^|G_j|`` in
     ``prod_i sum_j deg_j(f_i) z_j``, by dynamic programming over the equations.
-    ``degree_cache`` (group -> degrees) saves recomputing degrees across partitions."""
+    ``degree_cache`` (group -> degrees) saves recomputing degrees across partitions;
+    ``budget`` is charged for the work."""
     sizes = tuple(len(g) for g in groups)
     cache = {} if degree_cache is None else degree_cache
     per_group = []
     for g in groups:
         key = tuple(sorted(g))
         if key not in cache:
-            cache[key] = group_degrees(system, key)
+            cache[key] = group_degrees(system, key, budget)
         per_group.append(cache[key])
     degs = list(zip(*per_group))
     table: dict[tuple[int, ...], int] = {tuple(0 for _ in sizes): 1}
     for row in degs:
+        _spend(budget, len(table) * len(row))
         nxt: dict[tuple[int, ...], int] = {}
         for used, ways in table.items():
             for j, d in enumerate(row):
@@ -312,17 +350,18 @@ def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
         yield [[first]] + part
 
 
-def best_partition(system: System, exhaustive_up_to: int = 7) -> tuple[list[list[int]], int]:
+def best_partition(system: System, exhaustive_up_to: int = 7, budget: WorkBudget | None = None) -> tuple[list[list[int]], int]:
     """The partition of the variables with the smallest multi-homogeneous Bezout number:
     all partitions for up to ``exhaustive_up_to`` variables, else a greedy search that
-    moves one variable at a time from the 1-homogeneous start."""
+    moves one variable at a time from the 1-homogeneous start. ``budget`` is charged for
+    every count."""
     n = system.n_variables
     cache: dict = {}
     if n <= exhaustive_up_to:
-        best = min(_set_partitions(list(range(n))), key=lambda g: multihomogeneous_count(system, g, cache))
-        return best, multihomogeneous_count(system, best, cache)
+        best = min(_set_partitions(list(range(n))), key=lambda g: multihomogeneous_count(system, g, cache, budget))
+        return best, multihomogeneous_count(system, best, cache, budget)
     groups = [list(range(n))]
-    best_count = multihomogeneous_count(system, groups, cache)
+    best_count = multihomogeneous_count(system, groups, cache, budget)
     improved = True
     while improved:
         improved = False
@@ -336,24 +375,27 @@ def best_partition(system: System, exhaustive_up_to: int = 7) -> tuple[list[list
                 else:
                     trial[target].append(v)
                 trial = [sorted(g) for g in trial if g]
-                c = multihomogeneous_count(system, trial, cache)
+                c = multihomogeneous_count(system, trial, cache, budget)
                 if 0 < c < best_count:
                     groups, best_count, improved = trial, c, True
                     break
     return groups, best_count
 
 
-def supporting_structure(system: System) -> SetStructure:
+def supporting_structure(system: System, budget: WorkBudget | None = None) -> SetStructure:
     """A set structure built monomial by monomial, as PHCpack's supporting set
     structures are: each equation gets ``deg`` sets; a monomial not yet covered has its
     unmatched variable occurrences added to sets it does not use yet, highest degree
-    monomials first."""
+    monomials first. ``budget`` is charged ``deg * occurrences`` per monomial (the
+    matching and the greedy placement each cost about that)."""
     sets_out = []
     for p in system.polynomials:
         d = p.degree
+        _spend(budget, d)
         sets: list[set[int]] = [set() for _ in range(d)]
         order = np.argsort(-p.exponents.sum(axis=1), kind="stable")
         for a in p.exponents[order]:
+            _spend(budget, d * int(a.sum()) + 1)
             occ = [v for v, k in enumerate(a) for _ in range(int(k))]
             if not occ or _monomial_covered(a, [frozenset(s) for s in sets]):
                 continue
@@ -376,16 +418,27 @@ def supporting_structure(system: System) -> SetStructure:
     return structure
 
 
-def best_structure(system: System) -> tuple[SetStructure, int, str]:
+def best_structure(system: System, budget_steps: int = STRUCTURE_BUDGET) -> tuple[SetStructure, int, str]:
     """The structure with the smallest Bezout number among the total degree, the best
-    multi-homogeneous partition and the supporting set structure.
+    multi-homogeneous partition and the supporting set structure, found within
+    ``budget_steps`` steps of work (:data:`STRUCTURE_BUDGET`).
 
-    Returns (structure, count, name of the kind that won).
+    Returns (structure, count, name of the kind that won). When the budget is spent the
+    best candidate found so far wins (the total degree, from the degrees alone, is always
+    one) and its name ends with ``"; structure search stopped after N steps"``.
     """
+    budget = WorkBudget(budget_steps)
     candidates = [("total-degree", total_degree_structure(system), system.total_degree)]
-    groups, count = best_partition(system)
-    candidates.append((f"{len(groups)}-homogeneous", partition_structure(system, groups), count))
-    sup = supporting_structure(system)
-    candidates.append(("supporting sets", sup, bezout_count(sup)))
+    try:
+        groups, count = best_partition(system, budget=budget)
+        candidates.append((f"{len(groups)}-homogeneous", partition_structure(system, groups), count))
+        sup = supporting_structure(system, budget)
+        value, complete = bezout_count_bounded(sup, None, max(budget.left, 0))
+        if not complete:
+            raise _Spent
+        candidates.append(("supporting sets", sup, value))
+    except _Spent:
+        name, structure, count = min(candidates, key=lambda c: c[2])
+        return structure, count, f"{name}; {SEARCH_STOPPED} after {budget.steps} steps"
     name, structure, count = min(candidates, key=lambda c: c[2])
     return structure, count, name
