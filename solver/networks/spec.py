@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Literal, Optional
 
 import numpy as np
@@ -67,6 +68,8 @@ Mode = Literal["exact", "start", "layerwise", "auto"]
 #: surrogate degrees accepted: beyond 8 the monomial coefficients are ill-conditioned and
 #: the gradient system's degree (and path count) explodes
 MIN_DEGREE, MAX_DEGREE = 1, 8
+#: a surrogate interval must be wider than this times max(1, |lo|, |hi|)
+MIN_RELATIVE_WIDTH = 1e-8
 
 DEAD_NEURON_REASON = (
     "weight_decay must be > 0 in exact mode: without it a hidden neuron whose outgoing "
@@ -127,8 +130,19 @@ class SurrogateSpec(BaseModel):
     @field_validator("interval")
     @classmethod
     def _ordered(cls, v: Optional[tuple[float, float]]) -> Optional[tuple[float, float]]:
-        if v is not None and not v[0] < v[1]:
-            raise PydanticCustomError("interval_order", f"surrogate interval must have lo < hi, got [{v[0]}, {v[1]}]")
+        if v is None:
+            return v
+        lo, hi = v
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise PydanticCustomError("interval_finite", f"surrogate interval must have finite ends, got [{lo}, {hi}]")
+        if not lo < hi:
+            raise PydanticCustomError("interval_order", f"surrogate interval must have lo < hi, got [{lo}, {hi}]")
+        # a width near the float resolution makes the L2 fit's Gram matrix singular
+        if hi - lo <= MIN_RELATIVE_WIDTH * max(1.0, abs(lo), abs(hi)):
+            raise PydanticCustomError(
+                "interval_width",
+                f"surrogate interval [{lo}, {hi}] is too narrow: its width must exceed "
+                f"{MIN_RELATIVE_WIDTH:g} * max(1, |lo|, |hi|)")
         return v
 
 
