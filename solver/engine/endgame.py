@@ -166,7 +166,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
         # (on two samples in a row: one coincidence of the two estimates fooled it once)
         settled = v1 > 0.1 and v2 > 0.1 and abs(v - v1) <= _SETTLED * v and abs(v1 - v2) <= _SETTLED * v
         agree = False
-        if v > 0.1 and r < _LOOSE_INFINITY:
+        if v > 0.1 and 0.0 < r < _LOOSE_INFINITY:  # r > 0: x0 is a divisor below
             if velocity(X, s + 0.0j, 1.0 + 0.0j, hom, ws, tangent) > 0.0:
                 m = 0
                 for j in range(N):

@@ -45,7 +45,7 @@ def newton_refine(system: System, points: np.ndarray, iterations: int = 6) -> tu
             try:
                 dx = np.linalg.solve(jac, f[..., None])[..., 0]
             except np.linalg.LinAlgError:
-                dx = np.stack([np.linalg.lstsq(j, v, rcond=None)[0] for j, v in zip(jac, f)])
+                dx = np.stack([_least_squares(j, v) for j, v in zip(jac, f)])
         dx[~np.isfinite(dx).all(axis=1)] = 0
         x = x - dx
         res = system.relative_residuals(x).max(axis=1)
@@ -57,13 +57,27 @@ def newton_refine(system: System, points: np.ndarray, iterations: int = 6) -> tu
     return best, best_res
 
 
+def _least_squares(jac: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """The least-squares Newton update; zero where the Jacobian or the values are not
+    finite (a power that overflowed: LAPACK's SVD does not converge on them)."""
+    if not (np.isfinite(jac).all() and np.isfinite(f).all()):
+        return np.zeros_like(f)
+    return np.linalg.lstsq(jac, f, rcond=None)[0]
+
+
 def condition_numbers(system: System, points: np.ndarray) -> np.ndarray:
-    """2-norm condition number of the Jacobian at each point (inf when singular)."""
+    """2-norm condition number of the Jacobian at each point (inf when singular or not
+    finite)."""
     if len(points) == 0:
         return np.zeros(0)
+    out = np.full(len(points), np.inf)
     with np.errstate(all="ignore"):
-        s = np.linalg.svd(system.jacobian(points), compute_uv=False)
-        return np.where(s[:, -1] > 0, s[:, 0] / s[:, -1], np.inf)
+        jac = system.jacobian(points)
+        ok = np.isfinite(jac).all(axis=(1, 2))
+        if ok.any():
+            s = np.linalg.svd(jac[ok], compute_uv=False)
+            out[ok] = np.where(s[:, -1] > 0, s[:, 0] / s[:, -1], np.inf)
+    return out
 
 
 def cluster(points: np.ndarray, tolerance: float = CLUSTER_TOLERANCE) -> np.ndarray:

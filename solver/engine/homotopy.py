@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from solver.engine.evaluation import eval_pencil_jacobian, eval_sparse_jacobian, power_table
+from solver.engine.linalg import max_abs
 from solver.engine.start_systems.linear_product import ProductStart
 from solver.engine.start_systems.polyhedral import SparseStart
 from solver.engine.system import InvalidSystem, System
@@ -95,7 +96,9 @@ class Workspace(NamedTuple):
     piv : int64 (N,)
         LU pivots of ``jac``.
     pw : complex (N, max degree + 1)
-        Powers of each coordinate.
+        Powers of each coordinate (of the scaled point ``y``).
+    y : complex (N,)
+        The point evaluated, ``X / max|X|`` (see :func:`evaluate_homotopy`).
     """
 
     f: np.ndarray
@@ -107,6 +110,7 @@ class Workspace(NamedTuple):
     vals: np.ndarray
     piv: np.ndarray
     pw: np.ndarray
+    y: np.ndarray
 
 
 def random_gamma_patch(n_vars: int, rng: np.random.Generator) -> tuple[complex, np.ndarray]:
@@ -178,20 +182,35 @@ def make_workspace(n_vars: int, max_factors: int) -> Workspace:
         np.empty(max(max_factors, 1), dtype=np.complex128),
         np.empty(N, dtype=np.int64),
         np.empty((N, max_factors + 1), dtype=np.complex128),
+        np.empty(N, dtype=np.complex128),
     )
 
 
 @njit(cache=True)
 def evaluate_homotopy(X, s, hom, ws):
-    """Write H, dH/dX and dH/ds at (X, s) into the workspace ``ws`` (f, jac, hs)."""
+    """Write H, dH/dX and dH/ds at (X, s) into the workspace ``ws`` (f, jac, hs), rows
+    ``i < n`` scaled by ``max|X|^-(d_i - 1)``.
+
+    Every equation but the patch is homogeneous in X (degree ``d_i``), so it is evaluated
+    at ``Y = X / max|X|``: ``x^1000`` at ``|x| = 2`` would overflow to inf (and NaN in
+    the Jacobian). Row ``i`` of ``(H, dH/dX, dH/ds)`` at X is ``max|X|^(d_i - 1)`` times
+    ``(max|X| H_i(Y), dH_i/dX(Y), max|X| dH_i/ds(Y))``; a row scaling leaves Newton
+    updates and velocities unchanged.
+    """
     kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch = hom
-    f, jac, hs, tf, tjac, prefix, vals, pw = ws.f, ws.jac, ws.hs, ws.tf, ws.tjac, ws.prefix, ws.vals, ws.pw
+    f, jac, hs, tf, tjac, prefix, vals, pw, Y = ws.f, ws.jac, ws.hs, ws.tf, ws.tjac, ws.prefix, ws.vals, ws.pw, ws.y
     N = X.shape[0]
     n = N - 1
     one_minus_s = 1.0 - s
-    power_table(X, pw)
+    sigma = max_abs(X)
+    if not sigma > 0.0 or sigma == np.inf:
+        sigma = 1.0  # zero or not finite: nothing to gain, the factorisation refuses it
+    for j in range(N):
+        Y[j] = X[j] / sigma
+    power_table(Y, pw)
     if kind == START_PARAMETER:
         eval_pencil_jacobian(gc, fc, s, fe, fo, pw, f, hs, jac, prefix)
+        _scale_rows(f, hs, n, sigma)
         _patch_row(X, patch, f, jac, hs)
         return
     eval_sparse_jacobian(fc, fe, fo, pw, tf, tjac, prefix)
@@ -207,7 +226,7 @@ def evaluate_homotopy(X, s, hom, ws):
             for k in range(D):
                 acc = 0.0 + 0.0j
                 for j in range(N):
-                    acc += lin[i, k, j] * X[j]
+                    acc += lin[i, k, j] * Y[j]
                 vals[k] = acc
             prefix[0] = 1.0
             for k in range(D):
@@ -229,7 +248,16 @@ def evaluate_homotopy(X, s, hom, ws):
             hs[i] += gamma * tf[i]
             for j in range(N):
                 jac[i, j] += sg * tjac[i, j]
+    _scale_rows(f, hs, n, sigma)
     _patch_row(X, patch, f, jac, hs)
+
+
+@njit(cache=True, inline="always")
+def _scale_rows(f, hs, n, sigma):
+    """Rows evaluated at ``X / sigma``, values and s-derivatives times ``sigma``."""
+    for i in range(n):
+        f[i] *= sigma
+        hs[i] *= sigma
 
 
 @njit(cache=True, inline="always")

@@ -32,7 +32,9 @@ def lu_factor(A, piv):
                 tmp = A[k, c]
                 A[k, c] = A[p, c]
                 A[p, c] = tmp
-        if best == 0.0:
+        if not best > 0.0 or best == np.inf:
+            # zero, or a non-finite Jacobian (a power that overflowed at a predictor
+            # point): unusable, and min/max of NaN pivots would divide by zero below
             return 0.0
         umin = min(umin, best)
         umax = max(umax, best)
@@ -70,10 +72,13 @@ def lu_solve(LU, piv, b):
 
 @njit(cache=True)
 def max_abs(x) -> float:
-    """max_j |x_j| (0 for an empty vector)."""
+    """max_j |x_j| (0 for an empty vector; NaN when an entry is NaN, so that a ratio by it
+    is NaN and fails every test instead of dividing by zero)."""
     m = 0.0
     for v in x:
         a = abs(v)
-        if a > m:
+        if a > m or a != a:
             m = a
+            if a != a:
+                return a
     return m
