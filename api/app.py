@@ -26,15 +26,18 @@ import fcntl
 import logging
 from typing import AsyncIterator
 
+import anyio
 from fastapi import FastAPI
 
 from api import engine
 from api.errors import install_error_handlers
+from api.jobs.precheck import Prechecker
 from api.jobs.runner import Runner
 from api.jobs.store import JobStore
 from api.metrics import ServiceMetrics, app_source
-from api.middleware import BodyLimit, RequestMetrics
+from api.middleware import BodyLimit, ErrorShield, RequestMetrics
 from api.routes import jobs, ops, solve
+from api.ratelimit import RateLimiter
 from api.settings import Settings
 
 log = logging.getLogger("lps.api")
@@ -43,10 +46,23 @@ DESCRIPTION = ("Critical points and initial weights of polynomial-surrogate netw
                "isolated solutions of polynomial systems, by homotopy continuation.")
 
 
+async def _cleanup_loop(store: JobStore, settings: Settings) -> None:
+    """Every ``cleanup_interval_seconds``: delete jobs and results past the retention."""
+    while True:
+        try:
+            deleted = await anyio.to_thread.run_sync(store.delete_expired, settings.retention_seconds)
+            if any(deleted.values()):
+                log.info("retention cleanup deleted %s", deleted)
+        except Exception:  # a locked or busy database: try again next round
+            log.exception("retention cleanup failed")
+        await anyio.sleep(settings.cleanup_interval_seconds)
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Take the data folder's lock, open the store, recover jobs after a restart and
-    start the workers; on shutdown stop them (what was running goes back to the queue)."""
+    start the workers, the path counter and the retention cleanup; on shutdown stop them
+    (what was running goes back to the queue)."""
     settings: Settings = app.state.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / "lps.lock", "w") as lock:
@@ -59,16 +75,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recovered = store.recover(settings.restart_running, settings.max_attempts)
         if any(recovered.values()):
             log.info("restart recovery: %s", recovered)
-        runner = Runner(settings.db_path, settings.workers, settings.job_timeout_seconds, settings.warmup)
+        runner = Runner(settings.db_path, settings.workers, settings.job_timeout_seconds, settings.warmup,
+                        settings.max_result_bytes)
         runner.start()
+        prechecker = Prechecker(settings.precheck_seconds, settings.precheck_memory_mb)
+        prechecker.start()
         app.state.about = {"backends": engine.backends(), "features": engine.features(), "version": engine.version()}
-        app.state.store, app.state.runner = store, runner
-        try:
-            yield
-        finally:
-            app.state.store = app.state.runner = None
-            runner.stop(requeue=True)
-            store.close()
+        app.state.store, app.state.runner, app.state.prechecker = store, runner, prechecker
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_cleanup_loop, store, settings)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                app.state.store = app.state.runner = app.state.prechecker = None
+                prechecker.stop()
+                runner.stop(requeue=True)
+                store.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -86,12 +109,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker processes; shutting down stops them and re-queues what was running.
     """
     settings = settings or Settings()
-    # the documents are served by api.routes.ops, behind the key
+    # the documents are served by api.routes.ops (open: every operation needs the key)
     app = FastAPI(title="lps-init", version=engine.version(), description=DESCRIPTION, lifespan=lifespan,
                   openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.limiters = {"key": RateLimiter(settings.rate_limit_per_minute),
+                          "auth": RateLimiter(settings.auth_failures_per_minute)}
     app.state.metrics = ServiceMetrics(app_source(app.state), settings.workers)
-    # the last added runs first: every answer is counted, the 413s too
+    # the last added runs first: every answer is counted, the 413s and 500s too
+    app.add_middleware(ErrorShield)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     install_error_handlers(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,6 +21,7 @@ from api.jobs.desk import JobDesk
 from api.jobs.runner import Runner
 from api.jobs.store import Job, JobStore
 from api.metrics import ServiceMetrics
+from api.ratelimit import retry_after
 from api.settings import Settings
 
 #: the security scheme of the OpenAPI document; the key is checked by :func:`get_caller`
@@ -77,36 +79,70 @@ def _match(settings: Settings, token: str) -> str | None:
     return match
 
 
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _too_many(what: str, wait: float, limit: str, maximum: int) -> ApiError:
+    return ApiError(429, "rate_limited", f"too many {what}; retry in {max(1, math.ceil(wait))} s",
+                    headers=retry_after(wait), limit=limit, max=maximum)
+
+
 def get_caller(request: Request, settings: SettingsDep,
                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-    """The caller's key id (``"anonymous"`` without auth); 401 for a missing or wrong key."""
+    """The caller's key id (``"anonymous"`` without auth); 401 for a missing or wrong key,
+    429 over the key's request rate or the address's rate of failed authentications."""
+    limiters = request.app.state.limiters
     if not settings.auth_enabled:
-        return "anonymous"
-    token = credentials.credentials.strip() if credentials is not None else ""
-    key = _match(settings, token) if token else None
-    if key is None:
-        sent = "authorization" in request.headers
-        reason = "wrong API key" if sent else "missing API key: send 'Authorization: Bearer KEY'"
-        raise ApiError(401, "unauthorized", reason, headers={"WWW-Authenticate": "Bearer"})
-    return key_id(key)
+        caller = "anonymous"
+    else:
+        address = _client_address(request)
+        wait = limiters["auth"].exhausted(address)
+        if wait is not None:
+            raise _too_many("failed authentications from this address", wait, "auth_failures_per_minute",
+                            settings.auth_failures_per_minute)
+        token = credentials.credentials.strip() if credentials is not None else ""
+        key = _match(settings, token) if token else None
+        if key is None:
+            limiters["auth"].take(address)
+            sent = "authorization" in request.headers
+            reason = "wrong API key" if sent else "missing API key: send 'Authorization: Bearer KEY'"
+            raise ApiError(401, "unauthorized", reason, headers={"WWW-Authenticate": "Bearer"})
+        caller = key_id(key)
+    wait = limiters["key"].take(caller)
+    if wait is not None:
+        raise _too_many("requests for this key", wait, "rate_limit_per_minute", settings.rate_limit_per_minute)
+    return caller
 
 
 CallerDep = Annotated[str, Depends(get_caller)]
 
 
-def get_desk(store: StoreDep, runner: RunnerDep, settings: SettingsDep, metrics: MetricsDep) -> JobDesk:
+def get_desk(request: Request, store: StoreDep, runner: RunnerDep, settings: SettingsDep,
+             metrics: MetricsDep) -> JobDesk:
     """The job desk of this request."""
-    return JobDesk(store, runner, settings, metrics)
+    return JobDesk(store, runner, settings, metrics, _started(request, "prechecker"))
 
 
 DeskDep = Annotated[JobDesk, Depends(get_desk)]
 
 
-def get_job(job_id: str, store: StoreDep) -> Job:
-    """The job ``job_id``; 404 ``not_found`` when there is none."""
+def get_any_job(job_id: str, store: StoreDep) -> Job:
+    """The job ``job_id``, whoever owns it; 404 ``not_found`` when there is none."""
     job = store.get(job_id)
     if job is None:
         raise ApiError(404, "not_found", f"no job with id {job_id!r}")
+    return job
+
+
+AnyJobDep = Annotated[Job, Depends(get_any_job)]
+
+
+def get_job(job: AnyJobDep, caller: CallerDep) -> Job:
+    """The caller's job ``job_id``: another key's job is 404, as an unknown id (its
+    existence is not the caller's to learn)."""
+    if job.owner != caller:
+        raise ApiError(404, "not_found", f"no job with id {job.id!r}")
     return job
 
 

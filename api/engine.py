@@ -260,19 +260,26 @@ def weights_bytes(result: dict, candidate: int, dtype: str = "float32") -> bytes
 # --------------------------------------------------------------------------------------
 # general polynomial systems
 # --------------------------------------------------------------------------------------
-def parse_system(text: str) -> Any:
-    """PHC text to a System.
+def parse_system(text: str, limits: dict | None = None) -> Any:
+    """PHC text to a System, within the parser's limits.
+
+    Parameters
+    ----------
+    text : str
+    limits : dict, optional
+        Keyword arguments of :class:`solver.engine.formats.phc.ParseLimits` (the service's
+        settings, :meth:`api.settings.Settings.parse_limits`); default: the parser's own.
 
     Raises
     ------
     InvalidInput
-        With the line and column of the parse error.
+        With the line and column of the parse error or the limit hit.
     """
-    from solver.engine.formats.phc import PHCParseError, parse_system as parse_phc
+    from solver.engine.formats.phc import PHCParseError, ParseLimits, parse_system as parse_phc
     from solver.engine.system import InvalidSystem
 
     try:
-        system = parse_phc(text)
+        system = parse_phc(text, limits=ParseLimits(**limits) if limits else None)
     except PHCParseError as exc:
         err = {"field": "system", "reason": str(exc)}
         for attr in ("line", "column"):
@@ -281,6 +288,9 @@ def parse_system(text: str) -> Any:
         raise InvalidInput([err]) from None
     except InvalidSystem as exc:
         raise InvalidInput([{"field": "system", "reason": str(exc)}]) from None
+    except (RecursionError, OverflowError) as exc:
+        # the parser's limits are meant to catch these first; never a 500 for a text
+        raise InvalidInput([{"field": "system", "reason": "a number or a nesting is out of range"}]) from exc
     if not system.is_square:
         raise InvalidInput([{
             "field": "system",
@@ -296,12 +306,22 @@ def system_hash(system: Any, options: dict) -> str:
 
 
 def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
-    """Paths the engine would track from ``start``, or None when only a solve can tell."""
-    if start == "polyhedral":
-        return None
+    """Paths the engine would track from ``start``, or None when only a solve can tell.
+
+    The total degree is a product of the degrees (cheap); the linear-product count (a
+    set-structure search) and the mixed volume (phcpy) are not: the service runs this in
+    :class:`api.jobs.precheck.Prechecker`'s child process, under a time and memory cap.
+    """
     counts = {"total_degree": int(system.total_degree), "linear_product": None}
     if start == "total-degree":
         return counts["total_degree"], "total-degree", counts
+    if start == "polyhedral":
+        from solver.engine.backends.phcpack import phcpy_available, phcpy_mixed_volume
+
+        if not phcpy_available():
+            return None
+        counts["mixed_volume"] = phcpy_mixed_volume(system)
+        return counts["mixed_volume"], "polyhedral", counts
     from solver.engine.start_systems.set_structure import best_structure
 
     _, count, _ = best_structure(system)
@@ -316,7 +336,7 @@ def run_system(request: dict, progress: Progress) -> dict:
     from solver.engine.solve import solve
     from solver.engine.start_systems.choice import TooManyPaths
 
-    system = parse_system(request["system"])
+    system = parse_system(request["system"], request.get("limits"))
     try:
         result = solve(
             system,

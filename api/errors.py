@@ -10,7 +10,7 @@ errors (:class:`solver.errors.LpsError`) are mapped by :func:`from_lps_error`;
 from __future__ import annotations
 
 import logging
-import traceback
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -105,9 +105,13 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return ApiError(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)).response()
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unexpected error on %s %s:\n%s", request.method, request.url.path, traceback.format_exc())
-    return ApiError(500, "internal", f"{type(exc).__name__}: {exc}").response()
+def internal_error(method: str, path: str, exc: BaseException) -> ApiError:
+    """500 for an unexpected error: the body has an error id, the log has it with the
+    traceback; the exception's name and message stay in the log (they can reveal code)."""
+    error_id = uuid.uuid4().hex
+    log.error("unexpected error %s on %s %s", error_id, method, path, exc_info=exc)
+    return ApiError(500, "internal", f"internal error; quote error id {error_id} to the operator",
+                    error_id=error_id)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -116,4 +120,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LpsError, _lps_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+    # no handler for Exception: Starlette re-raises after such a handler, which makes
+    # the server drop the keep-alive connection; api.middleware.ErrorShield answers instead

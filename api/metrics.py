@@ -8,7 +8,7 @@ database.
 
 Metric names: ``lps_http_requests_total``, ``lps_http_request_duration_seconds``,
 ``lps_jobs``, ``lps_jobs_submitted_total``, ``lps_paths_tracked_total``,
-``lps_cache_hits_total``, ``lps_cache_entries``, ``lps_workers``,
+``lps_cache_hits_total``, ``lps_cache_entries``, ``lps_database_bytes``, ``lps_workers``,
 ``lps_worker_replacements_total``.
 """
 
@@ -52,6 +52,8 @@ class JobStoreCollector(Collector):
             yield CounterMetricFamily("lps_paths_tracked_total", "Homotopy paths tracked by finished jobs.",
                                       value=store.paths_tracked())
             yield GaugeMetricFamily("lps_cache_entries", "Results in the cache.", value=store.cache_size())
+            yield GaugeMetricFamily("lps_database_bytes", "Size of the SQLite database on disk (with its WAL).",
+                                    value=store.size_bytes())
         counts = runner.counts() if runner is not None else {}
         workers = GaugeMetricFamily("lps_workers", "Solver processes.", labels=["state"])
         workers.add_metric(["configured"], self.workers)

@@ -4,6 +4,9 @@
   ``Content-Length`` or, while streaming, by the bytes received; otherwise it hands the
   body it read on to the app.
 * :class:`RequestMetrics` counts every answer by method, route template and status.
+* :class:`ErrorShield` answers an unexpected exception with a 500 carrying an error id
+  (see :func:`api.errors.internal_error`) as an ordinary response, so the connection
+  stays open.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from api.errors import ApiError
+from api.errors import ApiError, internal_error
 from api.metrics import ServiceMetrics
 
 Scope = dict[str, Any]
@@ -108,3 +111,26 @@ class RequestMetrics(_HttpMiddleware):
             # the router puts the matched route in the scope (shared with us)
             label = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.observe(scope.get("method", "?"), label, status[0], time.perf_counter() - t0)
+
+
+class ErrorShield(_HttpMiddleware):
+    """An exception that no handler took becomes a normal 500 answer (not re-raised)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def handle(self, scope: Scope, receive: Any, send: Any) -> None:
+        started = [False]
+
+        async def send_tracked(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            if started[0]:
+                raise  # half an answer is out: nothing sane can follow it
+            error = internal_error(scope.get("method", "?"), scope.get("path", "?"), exc)
+            await error.response()(scope, receive, send)

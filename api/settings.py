@@ -18,6 +18,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 LIMIT_NAMES = (
     "max_body_bytes", "max_rows", "max_features", "max_width", "max_layers", "max_paths",
     "max_variables", "max_jobs_per_key", "max_queue", "max_wait_seconds", "job_timeout_seconds",
+    "max_system_chars", "max_terms", "max_degree", "max_digits", "max_nesting",
+    "precheck_seconds", "precheck_memory_mb", "max_parameters", "max_result_bytes",
+    "retention_days", "rate_limit_per_minute", "auth_failures_per_minute",
 )
 
 
@@ -62,6 +65,31 @@ class Settings(BaseSettings):
     warmup : bool
         Each solver process loads the engine (and Numba's cache) before its first job.
         [``LPS_WARMUP``, 1/0]
+    max_system_chars, max_terms, max_degree, max_digits, max_nesting : int
+        Parser limits of a PHC text (422 with line and column): characters of the text,
+        terms of one polynomial, degree of one polynomial, digits of one number, depth of
+        nested parentheses. [``LPS_MAX_SYSTEM_CHARS``, ``LPS_MAX_TERMS``,
+        ``LPS_MAX_DEGREE``, ``LPS_MAX_DIGITS``, ``LPS_MAX_NESTING``]
+    precheck_seconds, precheck_memory_mb : float, int
+        Time and address-space cap of one path count before a job is queued (the
+        structure search, a mixed volume); it runs in a child process that is killed and
+        replaced when over either (422 naming the limit). [``LPS_PRECHECK_SECONDS``,
+        ``LPS_PRECHECK_MEMORY_MB``]
+    max_parameters : int
+        Most trainable parameters of a layer spec (422). [``LPS_MAX_PARAMETERS``]
+    max_result_bytes : int
+        Largest stored result (JSON); a job whose result is larger fails with the reason.
+        [``LPS_MAX_RESULT_BYTES``]
+    retention_days, cleanup_interval_seconds : float
+        Finished jobs and their results are deleted this long after they finished; the
+        cleanup runs every ``cleanup_interval_seconds``. [``LPS_RETENTION_DAYS``,
+        ``LPS_CLEANUP_INTERVAL_SECONDS``]
+    rate_limit_per_minute : int
+        Requests per minute one key may make (429 with ``Retry-After``).
+        [``LPS_RATE_LIMIT_PER_MINUTE``]
+    auth_failures_per_minute : int
+        Failed authentications per minute from one client address before its requests
+        are refused with 429. [``LPS_AUTH_FAILURES_PER_MINUTE``]
     """
 
     # empty variables count as unset (the defaults), as a shell's ``LPS_X=`` means
@@ -88,6 +116,20 @@ class Settings(BaseSettings):
     restart_running: Literal["rerun", "fail"] = "rerun"
     max_attempts: int = Field(2, ge=1, le=100)
     warmup: bool = True
+    # parser limits (see solver.engine.formats.phc.ParseLimits)
+    max_system_chars: int = Field(1_000_000, ge=1, le=100_000_000)
+    max_terms: int = Field(100_000, ge=1, le=10_000_000)
+    max_degree: int = Field(256, ge=1, le=1_000_000)
+    max_digits: int = Field(400, ge=1, le=100_000)
+    max_nesting: int = Field(100, ge=1, le=10_000)
+    precheck_seconds: float = Field(1.0, gt=0, le=3600)
+    precheck_memory_mb: int = Field(2048, ge=256, le=1_048_576)
+    max_parameters: int = Field(1_000_000, ge=1)
+    max_result_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    retention_days: float = Field(30.0, gt=0, le=36500)
+    cleanup_interval_seconds: float = Field(3600.0, ge=0.1, le=86400 * 7)
+    rate_limit_per_minute: int = Field(1200, ge=1)
+    auth_failures_per_minute: int = Field(20, ge=1)
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -104,6 +146,16 @@ class Settings(BaseSettings):
     def auth_enabled(self) -> bool:
         """Whether bearer keys are required (any key configured)."""
         return bool(self.api_keys)
+
+    @property
+    def retention_seconds(self) -> float:
+        """How long finished jobs and results are kept."""
+        return self.retention_days * 86400.0
+
+    def parse_limits(self) -> dict[str, int]:
+        """Keyword arguments of the PHC parser's ``ParseLimits``."""
+        return {"max_chars": self.max_system_chars, "max_terms": self.max_terms, "max_degree": self.max_degree,
+                "max_digits": self.max_digits, "max_nesting": self.max_nesting}
 
     def limits(self) -> dict[str, int | float]:
         """The limits as reported by ``GET /health``."""

@@ -9,7 +9,7 @@ for the result: 200 with the job when it is final, 202 with ``Location`` otherwi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import anyio
 from fastapi.responses import Response
@@ -19,6 +19,9 @@ from api.jobs.runner import Runner
 from api.jobs.store import FINAL, Job, JobStore, render_job
 from api.metrics import ServiceMetrics
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.jobs.precheck import Prechecker
 
 #: ``precheck()`` -> ``(total, unit)`` of the job's work when known up front, or None;
 #: raises :class:`api.engine.PathLimit` for a request over ``max_paths``
@@ -39,12 +42,14 @@ class Order:
 
 @dataclass
 class JobDesk:
-    """What the job endpoints share: the store, the runner, the settings and the metrics."""
+    """What the job endpoints share: the store, the runner, the settings, the metrics and
+    the path counter (:class:`api.jobs.precheck.Prechecker`)."""
 
     store: JobStore
     runner: Runner
     settings: Settings
     metrics: ServiceMetrics
+    prechecker: "Prechecker"
 
     def respond(self, job: Job, status_code: int = 200) -> Response:
         """The job's JSON (with its stored result once done); 202 adds ``Location``."""
@@ -52,19 +57,27 @@ class JobDesk:
         headers = {"Location": f"/jobs/{job.id}"} if status_code == 202 else None
         return Response(render_job(job, text, False), status_code, headers=headers, media_type="application/json")
 
-    def cached(self, spec_hash: str) -> Response | None:
-        """The cached answer for ``spec_hash`` (200, ``cached: true``), or None."""
-        hit = self.store.cached(spec_hash)
-        job = self.store.get(hit[0]) if hit is not None and hit[0] else None
-        if job is None:
+    def cached(self, order: Order) -> Response | None:
+        """The cached answer for the order (200, ``cached: true``), or None.
+
+        The caller's own job for the same spec when there is one; otherwise a new job of
+        the caller's pointing to the cached result, so that nothing of another key's job
+        (its id, its timestamps, even whether it exists) is shown.
+        """
+        hit = self.store.cached(order.spec_hash, order.owner)
+        if hit is None:
             return None
+        job, text = hit
+        if job is None:
+            job = self.store.create_cached(order.kind, order.owner, order.spec_hash, order.request)
         self.metrics.cache_hits.inc()
-        return Response(render_job(job, hit[1], True), 200, media_type="application/json")
+        return Response(render_job(job, text, True), 200, media_type="application/json")
 
     async def submit(self, order: Order, wait: float | None) -> Response:
         """Create (or join) the order's job and wait up to ``wait`` seconds for it."""
         job = self.store.active_for(order.owner, order.spec_hash)
         if job is None:
+            self._admit(order.owner)  # the quota first: a key over it costs no count
             work = await anyio.to_thread.run_sync(order.precheck)
             # no await between the counts and the insert: the event loop makes them atomic
             self._admit(order.owner)

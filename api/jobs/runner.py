@@ -27,6 +27,7 @@ import signal
 import threading
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -70,7 +71,13 @@ class _ProgressWriter:
         self.store.progress(self.job_id, self.attempt, done, total, unit)
 
 
-def execute(store: JobStore, job_id: str, attempt: int) -> str:
+def _too_large(size: int, max_bytes: int) -> dict:
+    return {"reason": f"the result has {size} bytes, more than this service's limit of {max_bytes}; "
+                      "ask for a smaller network or fewer candidates",
+            "limit": "max_result_bytes", "value": size, "max": max_bytes}
+
+
+def execute(store: JobStore, job_id: str, attempt: int, max_result_bytes: int) -> str:
     """Run one claimed job to its end; returns the final status written (or ``stale``)."""
     from api import engine
 
@@ -88,6 +95,8 @@ def execute(store: JobStore, job_id: str, attempt: int) -> str:
         import json
 
         text = json.dumps(result, separators=(",", ":"), allow_nan=False)
+        if len(text) > max_result_bytes:  # ASCII JSON: characters are bytes
+            return "failed" if store.finish_failed(job_id, attempt, _too_large(len(text), max_result_bytes)) else "stale"
         ok = store.finish_done(job_id, attempt, text, engine.paths_of(result))
         return "done" if ok else "stale"
     except StaleAttempt:
@@ -97,13 +106,16 @@ def execute(store: JobStore, job_id: str, attempt: int) -> str:
     except engine.InvalidInput as exc:
         err = {"reason": str(exc), "detail": exc.errors}
         return "failed" if store.finish_failed(job_id, attempt, err) else "stale"
-    except Exception as exc:  # a solver error: the job fails with the reason, the worker lives on
-        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
-        reason = f"{type(exc).__name__}: {exc}"
+    except engine.LpsError as exc:  # a domain error: its message is meant for the user
+        return "failed" if store.finish_failed(job_id, attempt, {"reason": str(exc)}) else "stale"
+    except Exception:  # a bug: the job fails with an error id (the log has the rest), the worker lives on
+        error_id = uuid.uuid4().hex
+        log.error("job %s failed, error id %s:\n%s", job_id, error_id, traceback.format_exc())
+        reason = f"internal error in the solver; quote error id {error_id} to the operator"
         return "failed" if store.finish_failed(job_id, attempt, {"reason": reason}) else "stale"
 
 
-def worker_main(conn: Connection, db_path: str, warmup: bool) -> None:
+def worker_main(conn: Connection, db_path: str, warmup: bool, max_result_bytes: int) -> None:
     """Entry point of a worker process: ``("run", id, attempt)`` in, ``("finished", id, status)`` out."""
     _die_with_parent()
     # Ctrl-C and a SIGTERM to the process group are the web process's to handle: it stops
@@ -129,7 +141,7 @@ def worker_main(conn: Connection, db_path: str, warmup: bool) -> None:
             return
         if msg[0] == "run":
             _, job_id, attempt = msg
-            status = execute(store, job_id, attempt)
+            status = execute(store, job_id, attempt, max_result_bytes)
             try:
                 conn.send(("finished", job_id, status))
             except (BrokenPipeError, OSError):
@@ -162,9 +174,13 @@ class Runner:
         Seconds a job may run.
     warmup : bool
         Workers load the engine before they report ready.
+    max_result_bytes : int
+        A larger result fails its job with the reason.
     """
 
-    def __init__(self, db_path: Path, workers: int, job_timeout: float, warmup: bool = True) -> None:
+    def __init__(self, db_path: Path, workers: int, job_timeout: float, warmup: bool = True,
+                 max_result_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_result_bytes = max_result_bytes
         self.db_path = str(db_path)
         self.n_workers = workers
         self.job_timeout = job_timeout
@@ -206,7 +222,7 @@ class Runner:
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
-        p = self.ctx.Process(target=worker_main, args=(child, self.db_path, self.warmup), name="lps-worker", daemon=True)
+        p = self.ctx.Process(target=worker_main, args=(child, self.db_path, self.warmup, self.max_result_bytes), name="lps-worker", daemon=True)
         p.start()
         child.close()
         return _Worker(process=p, conn=parent, pid=p.pid or 0)

@@ -183,6 +183,21 @@ class JobStore:
         assert job is not None
         return job
 
+    def create_cached(self, kind: str, owner: str, spec_hash: str, request: dict) -> Job:
+        """A new job of ``owner``'s, done at once: it answers from the result already
+        cached under ``spec_hash`` (its own id and timestamps, nobody else's)."""
+        now = time.time()
+        job_id = uuid.uuid4().hex
+        self.db.execute(
+            "INSERT INTO jobs (id, kind, owner, spec_hash, request, status, note, created, started, finished,"
+            " updated) VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?)",
+            (job_id, kind, owner, spec_hash, json.dumps(request, separators=(",", ":")),
+             "answered from the result cache", now, now, now, now),
+        )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
     def get(self, job_id: str) -> Job | None:
         row = self.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _row_to_job(row) if row else None
@@ -192,10 +207,46 @@ class JobStore:
         row = self.db.execute("SELECT result FROM results WHERE spec_hash = ?", (spec_hash,)).fetchone()
         return row[0] if row else None
 
-    def cached(self, spec_hash: str) -> tuple[str | None, str] | None:
-        """``(job_id, result_text)`` of the cached result for a spec hash, or None."""
-        row = self.db.execute("SELECT job_id, result FROM results WHERE spec_hash = ?", (spec_hash,)).fetchone()
-        return (row[0], row[1]) if row else None
+    def cached(self, spec_hash: str, owner: str) -> tuple[Job | None, str] | None:
+        """``(job, result_text)`` of the cached result for a spec hash, or None; ``job`` is
+        ``owner``'s latest done job for it, None when only other owners solved it."""
+        row = self.db.execute("SELECT result FROM results WHERE spec_hash = ?", (spec_hash,)).fetchone()
+        if row is None:
+            return None
+        own = self.db.execute(
+            "SELECT * FROM jobs WHERE spec_hash = ? AND owner = ? AND status = 'done' ORDER BY created LIMIT 1",
+            (spec_hash, owner),
+        ).fetchone()
+        return (_row_to_job(own) if own else None), row[0]
+
+    def delete_expired(self, max_age_seconds: float) -> dict[str, int]:
+        """Delete final jobs that finished more than ``max_age_seconds`` ago, then the
+        results no remaining job points to and that are that old too.
+
+        Returns
+        -------
+        dict
+            ``{"jobs": n, "results": m}`` deleted.
+        """
+        cutoff = time.time() - max_age_seconds
+        with self._tx():
+            jobs = self.db.execute(
+                "DELETE FROM jobs WHERE status IN ('done', 'failed', 'cancelled') AND COALESCE(finished, updated)"
+                " < ?", (cutoff,)).rowcount
+            results = self.db.execute(
+                "DELETE FROM results WHERE created < ? AND NOT EXISTS"
+                " (SELECT 1 FROM jobs WHERE jobs.spec_hash = results.spec_hash)", (cutoff,)).rowcount
+        return {"jobs": int(jobs), "results": int(results)}
+
+    def size_bytes(self) -> int:
+        """Bytes of the database on disk, its write-ahead log included."""
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += (self.path.parent / (self.path.name + suffix)).stat().st_size
+            except OSError:
+                pass
+        return total
 
     def active_for(self, owner: str, spec_hash: str) -> Job | None:
         """A queued or running job of this owner for the same spec (to attach to it)."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api import engine
-from api.deps import CallerDep, DeskDep, JobDep, SettingsDep, get_caller
+from api.deps import AnyJobDep, CallerDep, DeskDep, JobDep, SettingsDep, get_caller
 from api.errors import ApiError
 from api.schemas import ERRORS, ErrorOut, JobOut
 
@@ -50,7 +50,7 @@ async def job_weights(job: JobDep, desk: DeskDep,
 
 @router.delete("/{job_id}", response_model=JobOut, responses={403: {"model": ErrorOut}, **_NOT_FOUND, **_CONFLICT},
                summary="Cancel a queued or running job")
-async def cancel_job(job: JobDep, caller: CallerDep, desk: DeskDep, settings: SettingsDep) -> Response:
+async def cancel_job(job: AnyJobDep, caller: CallerDep, desk: DeskDep, settings: SettingsDep) -> Response:
     if settings.auth_enabled and job.owner != caller:
         raise ApiError(403, "forbidden", "only the key that submitted a job can cancel it")
     if desk.store.cancel(job.id) is None:

@@ -1,5 +1,6 @@
-"""Operations: ``/health`` (open), ``/metrics``, and the API documents behind the key
-(``/openapi.json``, ``/docs``, ``/redoc``)."""
+"""Operations: ``/health`` (open, GET and HEAD), ``/metrics``, and the API documents
+(``/openapi.json``, ``/docs``, ``/redoc``: open, so that a browser can load the docs page
+and authorise there; every operation they describe still needs the key)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ async def health(request: Request, settings: SettingsDep) -> dict[str, Any]:
     }
 
 
+# HEAD answers as GET does (for load balancers and uptime probes); not a separate operation
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
+
+
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}, 401: ERRORS[401]},
             dependencies=[Depends(get_caller), Depends(get_store)], summary="Prometheus metrics")
 async def prometheus(metrics: MetricsDep) -> Response:
@@ -42,8 +47,9 @@ async def prometheus(metrics: MetricsDep) -> Response:
     return Response(metrics.render(), media_type=CONTENT_TYPE)
 
 
-# the documents: FastAPI's own routes are turned off, these ones need the key
-docs_router = APIRouter(include_in_schema=False, dependencies=[Depends(get_caller)])
+# the documents: FastAPI's own routes are turned off; these are open, Swagger UI's
+# "Authorize" (the APIKey bearer scheme) adds the key to the operations it tries
+docs_router = APIRouter(include_in_schema=False)
 
 
 @docs_router.get(OPENAPI_URL)

@@ -6,7 +6,7 @@ cache when they can, and otherwise submit a job (:class:`api.jobs.desk.JobDesk`)
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import anyio
 from fastapi import APIRouter, Body, Depends, Query
@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from api import engine
 from api.deps import CallerDep, DeskDep, SettingsDep, get_caller
 from api.errors import limit_exceeded
-from api.jobs.desk import Order
+from api.jobs.desk import JobDesk, Order, Precheck
 from api.schemas import SOLVE_RESPONSES, JobOut, SystemRequest
 from api.settings import Settings
 from solver.engine.formats.phc import format_system
@@ -42,6 +42,7 @@ def _within_limits(spec: NetworkSpec, settings: Settings) -> tuple[NetworkSpec, 
         ("max_features", dims["features"], settings.max_features, "input features"),
         ("max_width", dims["width"], settings.max_width, "the widest layer's features"),
         ("max_layers", dims["layers"], settings.max_layers, "layers"),
+        ("max_parameters", spec.n_parameters, settings.max_parameters, "trainable parameters"),
     )
     for name, value, maximum, what in checks:
         if value > maximum:
@@ -60,13 +61,32 @@ def _within_limits(spec: NetworkSpec, settings: Settings) -> tuple[NetworkSpec, 
 async def solve_spec(spec: Annotated[NetworkSpec, Body(description="the layer spec", examples=[EXAMPLE_SPEC])],
                      caller: CallerDep, desk: DeskDep, settings: SettingsDep, wait: Wait = None) -> Response:
     spec, note = _within_limits(spec, settings)
-    spec_hash = engine.network_hash(spec)
-    hit = desk.cached(spec_hash)
-    if hit is not None:
-        return hit
-    order = Order("network", caller, spec_hash, spec.model_dump(mode="json"),
-                  lambda: engine.check_network_paths(spec, spec.max_paths), note)
-    return await desk.submit(order, wait)
+
+    def precheck() -> tuple[int, str] | None:
+        if spec.mode != "exact":  # no count to make: skip the child process
+            return engine.check_network_paths(spec, spec.max_paths)
+        return desk.prechecker.call("check_network_paths", spec, spec.max_paths)
+
+    order = Order("network", caller, engine.network_hash(spec), spec.model_dump(mode="json"), precheck, note)
+    return desk.cached(order) or await desk.submit(order, wait)
+
+
+def _system_precheck(system: Any, start: str, max_paths: int, desk: JobDesk) -> Precheck:
+    """The path count of ``system`` from ``start`` (in the counter's child process unless
+    it is the total degree), refused over ``max_paths``."""
+
+    def precheck() -> tuple[int, str] | None:
+        if start == "total-degree":
+            counted = engine.system_path_count(system, start)
+        else:
+            counted = desk.prechecker.call("system_path_count", system, start)
+        if counted is None:
+            return None
+        if counted[0] > max_paths:
+            raise engine.PathLimit(counted[0], max_paths, counted[1], counted[2])
+        return counted[0], "paths"
+
+    return precheck
 
 
 @router.post("/systems/solve", response_model=JobOut, status_code=200, responses=SOLVE_RESPONSES,
@@ -76,23 +96,17 @@ async def solve_system(body: SystemRequest, caller: CallerDep, desk: DeskDep, se
     if body.max_paths is not None:
         _check_max_paths(body.max_paths, settings)
     max_paths = body.max_paths or settings.max_paths
-    system = await anyio.to_thread.run_sync(engine.parse_system, body.system)
+    if len(body.system) > settings.max_system_chars:  # before the parser sees a character
+        raise limit_exceeded("max_system_chars", len(body.system), settings.max_system_chars,
+                             f"the system has {len(body.system)} characters, more than this service's limit "
+                             f"of {settings.max_system_chars}")
+    limits = settings.parse_limits()
+    system = await anyio.to_thread.run_sync(engine.parse_system, body.system, limits)
     if system.n_variables > settings.max_variables:
         raise limit_exceeded("max_variables", system.n_variables, settings.max_variables,
                              f"the system has {system.n_variables} unknowns, more than this service's limit of {settings.max_variables}")
     options = {"start": body.start, "seed": body.seed, "tracker": body.tracker}
-    spec_hash = engine.system_hash(system, options)
-    hit = desk.cached(spec_hash)
-    if hit is not None:
-        return hit
-
-    def precheck() -> tuple[int, str] | None:
-        counted = engine.system_path_count(system, body.start)
-        if counted is None:
-            return None
-        if counted[0] > max_paths:
-            raise engine.PathLimit(counted[0], max_paths, counted[1], counted[2])
-        return counted[0], "paths"
-
-    request_json = {"system": format_system(system), "max_paths": max_paths, **options}
-    return await desk.submit(Order("system", caller, spec_hash, request_json, precheck), wait)
+    request_json = {"system": format_system(system), "max_paths": max_paths, "limits": limits, **options}
+    order = Order("system", caller, engine.system_hash(system, options), request_json,
+                  _system_precheck(system, body.start, max_paths, desk))
+    return desk.cached(order) or await desk.submit(order, wait)
