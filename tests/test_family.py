@@ -201,3 +201,17 @@ def test_build_is_fast_and_memoised() -> None:
     elapsed = time.perf_counter() - t0
     assert elapsed < 10.0
     assert family_of(FamilyKey.parse(key.id)) is fam
+
+
+def test_batched_coefficients_match_one_by_one() -> None:
+    fam = family_of(make_spec((2, 1, 1), "relu", 3))
+    rng = np.random.default_rng(6)
+    P = np.array([random_parameters(fam, rng) for _ in range(3)])
+    batch = fam.flat_coefficients(P)
+    assert batch.shape == (3, int(fam.offsets[-1]))
+    for row, p in zip(batch, P):
+        single = fam.flat_coefficients(p)
+        assert np.allclose(row, single, rtol=1e-13, atol=1e-13 * np.abs(single).max())
+        assert np.allclose(np.concatenate(fam.coefficients(p)), single, rtol=1e-13, atol=1e-13 * np.abs(single).max())
+    with pytest.raises(FamilyError):
+        fam.flat_coefficients(P[:, :-1])

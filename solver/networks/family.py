@@ -272,16 +272,28 @@ class NetworkFamily:
         return int(self.monomials.sum(axis=1).max(initial=0))
 
     def flat_coefficients(self, P: np.ndarray) -> np.ndarray:
-        """All coefficients at ``P``, equations stacked (see :attr:`offsets`)."""
-        P = np.asarray(P, dtype=np.complex128).reshape(-1)
-        if P.shape[0] != self.n_parameters:
-            raise FamilyError(f"family {self.key.id} has {self.n_parameters} parameters, got {P.shape[0]}")
+        """All coefficients at ``P``, equations stacked (see :attr:`offsets`).
+
+        Parameters
+        ----------
+        P : array, shape (n_parameters,) or (k, n_parameters)
+            One parameter point or k of them.
+
+        Returns
+        -------
+        complex ndarray, shape (terms,) or (k, terms)
+        """
+        pts = np.atleast_2d(np.asarray(P, dtype=np.complex128))
+        if pts.ndim != 2 or pts.shape[1] != self.n_parameters:
+            raise FamilyError(f"family {self.key.id} has {self.n_parameters} parameters, got shape {np.shape(P)}")
         top = int(self.monomials.max(initial=0))
-        powers = np.ones((top + 1, P.shape[0]), np.complex128)
+        # a table of powers P_v^k beats P ** monomials on repeated exponents
+        powers = np.ones((top + 1,) + pts.shape, np.complex128)
         for k in range(1, top + 1):
-            powers[k] = powers[k - 1] * P
-        mono = np.prod(powers[self.monomials, np.arange(P.shape[0])], axis=1)
-        return self.matrix @ mono
+            powers[k] = powers[k - 1] * pts
+        mono = np.prod(powers[self.monomials, :, np.arange(pts.shape[1])], axis=1)  # (M, k)
+        out = (self.matrix @ mono).T
+        return out[0] if np.ndim(P) == 1 else out
 
     def coefficients(self, P: np.ndarray) -> list[np.ndarray]:
         """Per equation the complex coefficients at ``P``, aligned with :attr:`supports`."""
