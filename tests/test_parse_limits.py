@@ -173,3 +173,29 @@ def test_huge_total_degree_message_stays_short():
 
     err = TooManyPaths(1000**2000, 100, "total-degree", {"total_degree": 1000**2000})
     assert "about 10^6000" in str(err) and len(str(err)) < 300
+
+
+# -- the CLI: the same limits, one line, exit 2 ---------------------------------------------
+
+
+def test_cli_refuses_every_row_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    files = {name: text for name, (text, _) in HOSTILE.items()}
+    files["not UTF-8"] = b"1\n x - \xff\xfe;\n"
+    files["too long"] = "1\n x" + " + x" * 300_000 + ";\n"
+    for k, (name, text) in enumerate(files.items()):
+        path = tmp_path / f"row{k}.phc"
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        proc = subprocess.run(
+            [sys.executable, "-m", "solver.cli", "solve", str(path), "--quiet"], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 2, (name, proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stdout == ""
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, (name, proc.stderr)
+        if name in HOSTILE:
+            assert lines[0].startswith(f"lps: {path}: line 2, column "), lines[0]
+            assert HOSTILE[name][1] in lines[0]
+    assert "max_chars=1000000" in lines[0] and "not UTF-8" not in lines[0]

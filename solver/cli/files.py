@@ -20,12 +20,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from solver.networks.spec import NetworkSpec
 
 
-def read_text(path: str, what: str = "") -> str:
-    """The text of ``path`` (``-``: standard input); ``what`` names it in the error."""
+def read_text(path: str, what: str = "", max_chars: int | None = None) -> str:
+    """The text of ``path`` (``-``: standard input); ``what`` names it in the error. With
+    ``max_chars``, at most ``max_chars + 1`` characters are read (enough for the reader
+    to refuse the text by its size without holding all of a huge file)."""
+    size = -1 if max_chars is None else max_chars + 1
     try:
-        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            return sys.stdin.read(size)
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(size)
     except OSError as exc:
         raise CommandError(f"cannot read {what}{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"cannot read {what}{path}: not UTF-8 text (byte {exc.start} of a block)") from None
 
 
 @contextmanager

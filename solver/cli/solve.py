@@ -50,13 +50,14 @@ def add_solve_commands(subparsers: "argparse._SubParsersAction") -> None:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """Solve the file's system; print the solutions and/or write the JSON result."""
-    from solver.engine.formats.phc import PHCParseError, parse_system
+    from solver.engine.formats.phc import ParseLimits, PHCParseError, parse_system
     from solver.engine.solve import solve
     from solver.engine.system import InvalidSystem
 
-    text = read_text(args.file)
+    limits = ParseLimits()  # the service's defaults: the same text is refused the same way
+    text = read_text(args.file, max_chars=limits.max_chars)
     try:
-        system = parse_system(text)
+        system = parse_system(text, limits)
         show = wanted(args.quiet) and system.total_degree >= PROGRESS_MIN_PATHS
         with progress_bar(show) as update:
             result = solve(

@@ -51,12 +51,14 @@ def refuse_too_many(count: int, max_paths: int, start: str, counts: dict | None 
 
 
 def mixed_volume_count(system: System) -> int | None:
-    """phcpy's mixed volume, or None without phcpy."""
+    """phcpy's mixed volume, or None without phcpy. (Only MixedVol: PHCpack's
+    linear-product count, which phcpy_root_counts also runs, can abort the process with a
+    STORAGE_ERROR on high degrees such as x^300.)"""
     try:
-        from solver.engine.backends.phcpack import phcpy_available, phcpy_root_counts
+        from solver.engine.backends.phcpack import phcpy_available, phcpy_mixed_volume
     except ImportError:
         return None
-    return phcpy_root_counts(system)["mixed_volume"] if phcpy_available() else None
+    return phcpy_mixed_volume(system) if phcpy_available() else None
 
 
 def product_start(system: System, start: str, rng: np.random.Generator, structure: SetStructure, count: int, search: str = "") -> ProductStart:
