@@ -26,6 +26,10 @@ between the coefficient vectors of two members therefore leaves the family in ge
 ``p(s) = s p0 + (1 - s) p1`` and evaluate the coefficients there: each is then a
 polynomial of degree :attr:`NetworkFamily.parameter_degree` in ``s``.
 
+``P`` also holds ``E[1]`` (1 for every spec): the loss is homogeneous of degree one in the
+moments, the target moments and ``lambda`` together, so a generic ``E[1]`` is the same
+family up to scaling and keeps every data term of the same shape.
+
 The build is symbolic (sympy's sparse polynomial rings over QQ, exact), once per
 architecture and memoised; evaluating the coefficients at a ``P`` is one table of
 parameter monomials and one sparse matrix product.
@@ -377,14 +381,22 @@ def _compile(gradient: list[PolyElement], n_theta: int, n_params: int) -> tuple:
     return tuple(supports), monomials, matrix, np.array(offsets, dtype=np.int64)
 
 
+def _read_only(*arrays: np.ndarray) -> None:
+    # the family is shared by every caller of its key (memoised): nobody may edit it
+    for a in arrays:
+        a.flags.writeable = False
+
+
 @functools.lru_cache(maxsize=None)
 def _family_for_key(key: FamilyKey) -> NetworkFamily:
+    """Expand the loss over ``(theta, P, x)``, average over ``x``, differentiate, compile."""
     layout = _layout(key)
     R = _polynomial_ring(key, layout)
     n_theta = len(key.variables())
     loss = _loss(R, key, layout)
     gradient = [loss.diff(R.gens[i]) for i in range(n_theta)]
     supports, monomials, matrix, offsets = _compile(gradient, n_theta, layout.n_parameters)
+    _read_only(*supports, monomials, offsets, matrix.data, matrix.indices, matrix.indptr)
     return NetworkFamily(key, _parameter_names(key, layout), key.variables(), supports, monomials, matrix, offsets)
 
 
