@@ -9,14 +9,15 @@ Endpoints (OpenAPI at ``/docs`` and ``/openapi.json``):
 ``GET /jobs/{id}``         status, progress, result or error
 ``GET /jobs/{id}/weights`` ``?candidate=K``: the candidate's weights as safetensors
 ``DELETE /jobs/{id}``      cancel a queued or running job
-``GET /health``            liveness, backends, limits (no key needed)
+``GET /health``            liveness, backends, limits (no key needed; HEAD too)
 ``GET /metrics``           Prometheus text
 ========================== ===============================================================
 
 The pieces: :mod:`api.settings` (``LPS_*``), :mod:`api.deps` (what endpoints need, the
 bearer key), :mod:`api.routes` (the endpoints), :mod:`api.errors` (every error answer),
 :mod:`api.middleware` (body-size limit, request metrics), :mod:`api.metrics`,
-:mod:`api.jobs` (the store, the worker pool, admission), :mod:`api.engine` (the solver).
+:mod:`api.jobs` (the store, the worker pool, admission, the path counter's child
+process), :mod:`api.ratelimit` (per key, per address), :mod:`api.engine` (the solver).
 """
 
 from __future__ import annotations

@@ -118,6 +118,15 @@ def _raise_for(response: httpx.Response) -> None:
 # --------------------------------------------------------------------------------------
 # the client
 # --------------------------------------------------------------------------------------
+def _error_code(response: httpx.Response) -> str | None:
+    """The ``error`` code of an error answer, None when the body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
 class Client:
     """A connection to one lps-init service.
 
@@ -181,7 +190,11 @@ class Client:
                     continue
                 raise ServiceUnavailable(None, "unreachable",
                                          f"cannot reach {self.url} after {attempt + 1} attempts: {exc!r}") from exc
-            if response.status_code == 503 and attempt < self.retries:
+            # 503 (queue full, starting) and a rate limit's 429 ask to come back later
+            later = response.status_code == 503 or (
+                response.status_code == 429 and response.headers.get("Retry-After") is not None
+                and _error_code(response) == "rate_limited")
+            if later and attempt < self.retries:
                 retry_after = response.headers.get("Retry-After")
                 try:
                     delay = min(10.0, max(delay, float(retry_after))) if retry_after else delay
