@@ -199,3 +199,12 @@ def test_cli_refuses_every_row_in_one_line(tmp_path):
             assert lines[0].startswith(f"lps: {path}: line 2, column "), lines[0]
             assert HOSTILE[name][1] in lines[0]
     assert "max_chars=1000000" in lines[0] and "not UTF-8" not in lines[0]
+
+
+def test_repeated_bounded_products_exhaust_the_work_budget():
+    big = "(x1+x2+x3+x4+x5+x6+x7+x8+x9+1)^6"  # 5,005 terms
+    for text in ("1\n " + big + "*2" * 200_000 + ";\n", "1\n " + big + "/2" * 200_000 + ";\n", "1\n" + ("-" + big) * 40 + ";\n"):
+        t0 = time.perf_counter()
+        with pytest.raises(PHCParseError, match="expansion work exceeds 5 x max_terms=100000"):
+            parse_system(text)
+        assert time.perf_counter() - t0 < SECONDS

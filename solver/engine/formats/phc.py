@@ -83,6 +83,9 @@ class ParseLimits:
         Terms of one polynomial after expansion; a product ``a*b`` (and each squaring of a
         power) with ``len(a) * len(b)`` above it is refused before expanding, so it also
         bounds the work of every intermediate product (100,000: about 0.1 s of Python).
+        The term pairs multiplied (and terms divided) over the whole text are bounded by
+        ``5 * max_terms`` (about a second): ``(x1+...+x9+1)^6*2*2*...`` would otherwise
+        repeat a bounded product without end.
     max_degree : int
         Total degree of one polynomial, of every exponent and of every intermediate
         product (1,000: a univariate polynomial of degree 1,000 is still solved, its 1,000
@@ -113,6 +116,8 @@ class ParseLimits:
 
 #: the deepest nesting the recursive descent supports under Python's default recursion limit
 _NESTING_CEILING = 150
+#: the term operations of one text, in units of max_terms
+_WORK_FACTOR = 5
 #: entries of the dense exponent tables (terms x variables): 80 MB of int64
 _MAX_TABLE_ENTRIES = 10_000_000
 
@@ -186,11 +191,27 @@ def _check_finite(p: Poly, src: _Text, pos: int) -> Poly:
     return p
 
 
-def _mul(a: Poly, b: Poly, src: _Text, pos: int, limits: ParseLimits) -> Poly:
-    """``a*b``, refused before expanding when its term pairs or its degree exceed ``limits``."""
+class _Work:
+    """The term operations spent on one text, against ``_WORK_FACTOR * max_terms``."""
+
+    def __init__(self, src: _Text, limits: ParseLimits) -> None:
+        self.src, self.limits = src, limits
+        self.left = _WORK_FACTOR * limits.max_terms
+
+    def spend(self, k: int, pos: int) -> None:
+        self.left -= k
+        if self.left < 0:
+            raise self.src.error(
+                pos, f"expansion work exceeds {_WORK_FACTOR} x max_terms={self.limits.max_terms} term operations"
+            )
+
+
+def _mul(a: Poly, b: Poly, src: _Text, pos: int, limits: ParseLimits, work: _Work) -> Poly:
+    """``a*b``, refused before expanding when its term pairs or its degree exceed
+    ``limits`` or the text's ``work`` budget is spent."""
     if len(a) * len(b) > limits.max_terms:
         raise src.error(pos, f"product of {len(a)} x {len(b)} terms exceeds max_terms={limits.max_terms}")
-    if len(a) == 1 and len(b) == 1:  # the common case: a factor of a monomial
+    if len(a) == 1 and len(b) == 1:  # the common case (bounded by the text): a factor of a monomial
         (ka, ca), (kb, cb) = next(iter(a.items())), next(iter(b.items()))
         k = _mono_mul(ka, kb)
         if sum(e for _, e in k) > limits.max_degree:
@@ -199,6 +220,7 @@ def _mul(a: Poly, b: Poly, src: _Text, pos: int, limits: ParseLimits) -> Poly:
     degree = _degree(a) + _degree(b)
     if degree > limits.max_degree:
         raise src.error(pos, f"product of degree {degree} exceeds max_degree={limits.max_degree}")
+    work.spend(len(a) * len(b), pos)
     out: Poly = {}
     for ka, ca in a.items():
         for kb, cb in b.items():
@@ -207,7 +229,7 @@ def _mul(a: Poly, b: Poly, src: _Text, pos: int, limits: ParseLimits) -> Poly:
     return _check_finite(out, src, pos)
 
 
-def _power(a: Poly, k: int, src: _Text, pos: int, limits: ParseLimits) -> Poly:
+def _power(a: Poly, k: int, src: _Text, pos: int, limits: ParseLimits, work: _Work) -> Poly:
     """``a^k`` by repeated squaring; its degree is checked before any product."""
     degree = _degree(a) * k
     if degree > limits.max_degree:
@@ -216,10 +238,10 @@ def _power(a: Poly, k: int, src: _Text, pos: int, limits: ParseLimits) -> Poly:
     base = a
     while k:
         if k & 1:
-            result = _mul(result, base, src, pos, limits)
+            result = _mul(result, base, src, pos, limits, work)
         k >>= 1
         if k:
-            base = _mul(base, base, src, pos, limits)
+            base = _mul(base, base, src, pos, limits, work)
     return result
 
 
@@ -236,6 +258,7 @@ class _Parser:
         self.k = 0
         self.vars = variables
         self.limits = limits
+        self.work = _Work(src, limits)
         self.depth = 0  # open parentheses around the current token
 
     @property
@@ -288,13 +311,14 @@ class _Parser:
             self.k += 1
             q = self.factor()
             if op.text == "*":
-                p = _mul(p, q, self.src, op.pos, self.limits)
+                p = _mul(p, q, self.src, op.pos, self.limits, self.work)
             else:
                 if any(k != () for k in q):
                     raise self.error(op, "division by a non-constant expression")
                 c = q.get((), 0)
                 if c == 0:
                     raise self.error(op, "division by zero")
+                self.work.spend(len(p), op.pos)
                 p = _check_finite({k: v / c for k, v in p.items()}, self.src, op.pos)
         return p
 
@@ -305,7 +329,10 @@ class _Parser:
             negate ^= self.tok.text == "-"
             self.k += 1
         p = self.power()
-        return {k: -v for k, v in p.items()} if negate else p
+        if negate:
+            self.work.spend(len(p), self.tok.pos)
+            return {k: -v for k, v in p.items()}
+        return p
 
     def power(self) -> Poly:
         base = self.atom()
@@ -322,7 +349,7 @@ class _Parser:
             nxt = self.tok
             if nxt.kind == "op" and nxt.text in ("^", "**"):
                 raise self.error(nxt, "repeated exponent: write the power in parentheses")
-            return _power(base, exponent, self.src, t.pos, self.limits)
+            return _power(base, exponent, self.src, t.pos, self.limits, self.work)
         return base
 
     def exponent(self, e: _Tok) -> int:
