@@ -2,8 +2,10 @@
 
 ``SettingsDep``, ``StoreDep``, ``RunnerDep``, ``MetricsDep`` come from the app's state
 (the store and the runner exist once the lifespan has started them: 503 ``starting``
-before); ``CallerDep`` authenticates the bearer key; ``DeskDep`` bundles what the job
-endpoints share; ``JobDep`` is the job of the path's ``job_id`` (404 without one).
+before); ``CallerDep`` authenticates the bearer key and applies the rate limits (per key,
+and per address for failed authentications); ``DeskDep`` bundles what the job endpoints
+share; ``JobDep`` is the caller's job of the path's ``job_id`` (404 without one, and for
+another key's job); ``AnyJobDep`` is the job whoever owns it (cancelling answers 403).
 """
 
 from __future__ import annotations

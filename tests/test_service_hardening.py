@@ -253,3 +253,26 @@ def test_a_result_over_the_byte_cap_fails_its_job(tmp_path):
     assert execute(store, job.id, store.claim(job.id), max_result_bytes=1024) == "failed"
     error = store.get(job.id).error
     assert error["limit"] == "max_result_bytes" and error["value"] > error["max"] == 1024
+
+
+def test_a_count_over_the_time_limit_is_422_and_the_counter_recovers():
+    from api import engine
+    from api.errors import ApiError
+    from api.jobs.precheck import Prechecker
+
+    slow = engine.parse_system("2\n x^900*y - 1;\n y^900*x - 1;\n", {"max_degree": 2000})
+    counter = Prechecker(seconds=30.0, memory_mb=4096)
+    counter.start()
+    try:
+        counter.call("system_path_count", engine.parse_system("1\n x - 1;\n"), "auto")  # started, warm
+        counter.seconds = 0.05
+        t0 = time.monotonic()
+        with pytest.raises(ApiError) as e:
+            counter.call("system_path_count", slow, "linear-product")
+        assert time.monotonic() - t0 < SECONDS
+        assert e.value.status == 422 and e.value.extra["limit"] == "precheck_seconds"
+        assert counter.replaced == 1
+        counter.seconds = 30.0  # the fresh child answers the next count
+        assert counter.call("system_path_count", engine.parse_system("1\n x^3 - 1;\n"), "auto")[0] == 3
+    finally:
+        counter.stop()

@@ -105,10 +105,13 @@ class Prechecker:
     def _await_ready(self) -> None:
         if self.ready:
             return
-        if not self.conn.poll(STARTUP_SECONDS):
+        try:
+            if not self.conn.poll(STARTUP_SECONDS):
+                raise EOFError
+            self.conn.recv()
+        except (EOFError, OSError):  # too slow, or it died starting (a memory cap too low)
             self._restart()
-            raise ApiError(503, "starting", "the path counter is starting", headers={"Retry-After": "2"})
-        self.conn.recv()
+            raise ApiError(503, "starting", "the path counter is starting", headers={"Retry-After": "2"}) from None
         self.ready = True
 
     def call(self, name: str, *args: Any) -> Any:
