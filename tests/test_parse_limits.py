@@ -138,7 +138,8 @@ def test_total_degree_refused_before_the_start_is_built(start):
     assert info.value.count == 10**9 and info.value.max_paths == 100_000
 
 
-def test_polyhedral_refused_by_its_mixed_volume_before_start_solutions():
+@pytest.mark.parametrize("backend", ["numba", "phc"])
+def test_polyhedral_refused_by_its_mixed_volume_before_start_solutions(backend):
     from solver.engine.backends.phcpack import phcpy_available
     from solver.engine.solve import solve
     from solver.engine.start_systems.choice import TooManyPaths
@@ -147,7 +148,7 @@ def test_polyhedral_refused_by_its_mixed_volume_before_start_solutions():
         pytest.skip("phcpy is not installed")
     t0 = time.perf_counter()
     with pytest.raises(TooManyPaths) as info:
-        solve(parse_system(_diagonal(9, 10)), start="polyhedral", max_paths=100_000)
+        solve(parse_system(_diagonal(9, 10)), start="polyhedral", backend=backend, max_paths=100_000)
     assert time.perf_counter() - t0 < SECONDS  # 10^9 start solutions would take hours
     assert info.value.count == 10**9 and info.value.counts["mixed_volume"] == 10**9
 

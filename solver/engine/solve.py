@@ -141,6 +141,7 @@ def solve(
     if backend == "phc":
         from solver.engine.backends.phcpack import solve_phc
 
+        _refuse_phc(system, max_paths)
         return solve_phc(system, seed=seed)
 
     rng = np.random.default_rng(seed)
@@ -164,6 +165,16 @@ def solve(
     _retry_failures(starts, hom, tracked)
     endpoints, status, reason = tracked[:3]
     return _result(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
+
+
+def _refuse_phc(system: System, max_paths: int) -> None:
+    """``phc -b`` tracks its polyhedral start: refuse by the mixed volume (by the total
+    degree, an upper bound, without phcpy) before phc starts."""
+    count = mixed_volume_count(system)
+    if count is not None:
+        refuse_too_many(count, max_paths, "polyhedral", {"mixed_volume": count})
+    else:
+        refuse_too_many(system.total_degree, max_paths, "total-degree", {"total_degree": system.total_degree})
 
 
 def _track_start(
