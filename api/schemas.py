@@ -64,7 +64,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or wrong API key"},
     413: {"model": ErrorOut, "description": "request body too large (the limit is in the body)"},
     422: {"model": ErrorOut, "description": "invalid request (field and reason) or a limit exceeded (limit, value, max)"},
-    429: {"model": ErrorOut, "description": "too many jobs in flight for this key"},
+    429: {"model": ErrorOut, "description": "too many jobs in flight for this key, or over a request rate limit (Retry-After)"},
     503: {"model": ErrorOut, "description": "queue full or an engine piece missing; retry later"},
 }
 
