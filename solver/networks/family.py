@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple, Union
 
 import numpy as np
@@ -52,6 +53,9 @@ from solver.engine.system import Polynomial, System
 from solver.errors import LpsError
 from solver.networks.spec import NetworkSpec
 
+#: above this many (monomial, parameter, point) entries the monomials are multiplied up
+#: parameter by parameter instead of gathered from one table
+DENSE_GATHER_LIMIT = 20_000
 #: per-layer degrees are written as one digit in the family id
 MAX_KEY_DEGREE = 9
 
@@ -290,14 +294,34 @@ class NetworkFamily:
         pts = np.atleast_2d(np.asarray(P, dtype=np.complex128))
         if pts.ndim != 2 or pts.shape[1] != self.n_parameters:
             raise FamilyError(f"family {self.key.id} has {self.n_parameters} parameters, got shape {np.shape(P)}")
-        top = int(self.monomials.max(initial=0))
-        # a table of powers P_v^k beats P ** monomials on repeated exponents
-        powers = np.ones((top + 1,) + pts.shape, np.complex128)
-        for k in range(1, top + 1):
-            powers[k] = powers[k - 1] * pts
-        mono = np.prod(powers[self.monomials, :, np.arange(pts.shape[1])], axis=1)  # (M, k)
-        out = (self.matrix @ mono).T
+        out = (self.matrix @ self._monomial_values(pts)).T
         return out[0] if np.ndim(P) == 1 else out
+
+    def _monomial_values(self, pts: np.ndarray) -> np.ndarray:
+        """The parameter monomials at k points, shape (M, k): one gather of an (M, n, k)
+        table when it is small (fastest for one point), else one pass per parameter over
+        the monomials that contain it (the table would not fit for deep families)."""
+        top = int(self.monomials.max(initial=0))
+        # a table of powers P_v^e beats P ** monomials on repeated exponents
+        powers = np.ones((top + 1,) + pts.shape, np.complex128)
+        for e in range(1, top + 1):
+            powers[e] = powers[e - 1] * pts
+        if self.monomials.size * pts.shape[0] <= DENSE_GATHER_LIMIT:
+            return np.prod(powers[self.monomials, :, np.arange(pts.shape[1])], axis=1)
+        mono = np.ones((self.monomials.shape[0], pts.shape[0]), np.complex128)
+        for v, rows, exps in self._factors:
+            mono[rows] *= powers[exps, :, v]
+        return mono
+
+    @cached_property
+    def _factors(self) -> tuple[tuple[int, np.ndarray, np.ndarray], ...]:
+        """Per parameter ``v`` in some monomial: those monomials' rows and exponents of ``v``."""
+        out = []
+        for v in range(self.monomials.shape[1]):
+            rows = np.flatnonzero(self.monomials[:, v])
+            if rows.size:
+                out.append((v, rows, self.monomials[rows, v]))
+        return tuple(out)
 
     def coefficients(self, P: np.ndarray) -> list[np.ndarray]:
         """Per equation the complex coefficients at ``P``, aligned with :attr:`supports`."""
