@@ -215,3 +215,5 @@ def test_batched_coefficients_match_one_by_one() -> None:
         assert np.allclose(np.concatenate(fam.coefficients(p)), single, rtol=1e-13, atol=1e-13 * np.abs(single).max())
     with pytest.raises(FamilyError):
         fam.flat_coefficients(P[:, :-1])
+    with pytest.raises(FamilyError):
+        fam.coefficients(P)

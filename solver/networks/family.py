@@ -324,7 +324,10 @@ class NetworkFamily:
         return tuple(out)
 
     def coefficients(self, P: np.ndarray) -> list[np.ndarray]:
-        """Per equation the complex coefficients at ``P``, aligned with :attr:`supports`."""
+        """Per equation the complex coefficients at one point ``P`` (n_parameters,),
+        aligned with :attr:`supports`."""
+        if np.ndim(P) != 1:
+            raise FamilyError(f"coefficients takes one parameter point, got shape {np.shape(P)}: use flat_coefficients for many")
         return np.split(self.flat_coefficients(P), self.offsets[1:-1])
 
     def system(self, P: np.ndarray) -> System:
