@@ -83,14 +83,20 @@ def eval_sparse_jacobian(coeffs, exps, offsets, pw, f, jac, prefix):
 
 @njit(cache=True)
 def eval_pencil_jacobian(cd, cf, t, exps, offsets, pw, f, g, jac, prefix):
-    """A pencil of systems on shared terms, in one pass over their monomials ``m_k``.
+    """A polynomial pencil of systems on shared terms, in one pass over their monomials ``m_k``.
 
-    ``f = sum (cf_k + t cd_k) m_k`` and its Jacobian into ``jac`` (rows 0..m-1), and
-    ``g = sum cd_k m_k`` (its derivative in ``t``), at the point whose
+    The coefficient of term ``k`` is the polynomial ``c_k(t) = cf_k + sum_l t^l cd[(l-1) M + k]``
+    (``M = len(cf)``, ``l = 1..K`` with ``K = len(cd) // M``): ``K = 1`` is the straight
+    pencil ``cf + t cd`` of a linear family; ``K > 1`` a family whose coefficients are
+    polynomial in its parameters, moved along a segment (:mod:`solver.engine.parameter_homotopy`).
+    Writes ``f = sum c_k(t) m_k`` and its Jacobian into ``jac`` (rows 0..m-1), and
+    ``g = sum c_k'(t) m_k`` (its derivative in ``t``), at the point whose
     :func:`power_table` is ``pw``.
     """
     n = exps.shape[1]
     m = offsets.shape[0] - 1
+    M = cf.shape[0]
+    K = cd.shape[0] // M if M > 0 else 1
     for i in range(m):
         for j in range(n):
             jac[i, j] = 0.0
@@ -98,7 +104,14 @@ def eval_pencil_jacobian(cd, cf, t, exps, offsets, pw, f, g, jac, prefix):
         fi = 0.0 + 0.0j
         gi = 0.0 + 0.0j
         for k in range(offsets[i], offsets[i + 1]):
-            c = cf[k] + t * cd[k]
+            # Horner in t for c_k(t) and c_k'(t)
+            c = cd[(K - 1) * M + k]
+            dc = 0.0 + 0.0j
+            for l in range(K - 2, -1, -1):
+                dc = dc * t + c
+                c = c * t + cd[l * M + k]
+            dc = dc * t + c
+            c = c * t + cf[k]
             p = 1.0 + 0.0j
             for j in range(n):
                 prefix[j] = p
@@ -106,7 +119,7 @@ def eval_pencil_jacobian(cd, cf, t, exps, offsets, pw, f, g, jac, prefix):
                 if e:
                     p = p * pw[j, e]
             fi += c * p
-            gi += cd[k] * p
+            gi += dc * p
             suffix = c
             for j in range(n - 1, -1, -1):
                 e = exps[k, j]

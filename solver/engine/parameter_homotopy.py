@@ -21,12 +21,26 @@ equation, or the path would leave the family.
 The layer-wise initialisation solves one small system per neuron, all of one family (the
 moments of the data are the parameters): one generic solve, then a few paths per neuron
 instead of the whole linear-product start system.
+
+Families whose coefficients are *polynomial* in their parameters (a network's gradient
+system: products of surrogate coefficients times data moments) cannot take the straight
+pencil above: a line between two members' coefficient vectors leaves the family. For
+them :func:`track_parameters` moves the parameters themselves along the segment
+``p(s) = s p_0 + (1 - s) p_1`` and evaluates the coefficients there, as
+HomotopyContinuation.jl's parameter homotopies do. Along the segment each coefficient is
+a polynomial in ``s`` of the family's parameter degree ``K``; its ``K + 1`` coefficients
+come from samples at the ``(K + 1)``-th roots of unity (a discrete Fourier transform,
+exact up to rounding and perfectly conditioned), and the kernels evaluate ``H`` and
+``dH/ds`` by Horner's rule. With ``p_0`` generic complex, the real segment avoids the
+discriminant with probability one, and every isolated solution of ``F(x; p_1)`` is the end
+of a path from an isolated solution of ``F(x; p_0)`` (Morgan and Sommese 1989, Theorem 1;
+Sommese and Wampler 2005, Theorem 7.1.6).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -154,3 +168,122 @@ def solve_family(
         [dict(counts) for _ in targets],
         t0=t0,
     )
+
+
+class ParametrizedFamily(Protocol):
+    """A square polynomial family ``F(x; p)`` with fixed supports whose coefficients are
+    polynomials in the parameters ``p`` (e.g. :class:`solver.networks.family.NetworkFamily`).
+
+    Attributes
+    ----------
+    supports : sequence of int64 ndarray (terms_i, n)
+        The exponents of equation ``i``.
+    offsets : int64 ndarray (n + 1,)
+        Equation ``i`` owns entries ``offsets[i]:offsets[i + 1]`` of the flat coefficients.
+    parameter_degree : int
+        The largest total degree of a coefficient in ``p``.
+    """
+
+    supports: Sequence[np.ndarray]
+    offsets: np.ndarray
+    parameter_degree: int
+
+    def flat_coefficients(self, P: np.ndarray) -> np.ndarray:
+        """Coefficients at one parameter point (M,) or a batch (k, n_parameters) -> (k, M)."""
+
+    def system(self, P: np.ndarray) -> System:
+        """The member at ``P``."""
+
+
+def segment_coefficients(family: ParametrizedFamily, p_start: np.ndarray, p_target: np.ndarray) -> np.ndarray:
+    """The coefficients along ``p(s) = s p_start + (1 - s) p_target`` as a polynomial in
+    ``s``: row ``k`` of the result (K + 1, M) holds the coefficients of ``s^k``.
+
+    Sampled at the (K + 1)-th roots of unity and transformed back by one FFT, so the
+    interpolation is exact for degree <= K and its condition number is 1.
+    """
+    K = int(family.parameter_degree)
+    omega = np.exp(2j * np.pi * np.arange(K + 1) / (K + 1))
+    p0 = np.asarray(p_start, np.complex128)
+    p1 = np.asarray(p_target, np.complex128)
+    samples = np.asarray(family.flat_coefficients(omega[:, None] * p0 + (1.0 - omega[:, None]) * p1), np.complex128)
+    return np.fft.fft(samples, axis=0) / (K + 1)
+
+
+def parameter_path_data(family: ParametrizedFamily, p_start: np.ndarray, p_target: np.ndarray, rng: np.random.Generator) -> Homotopy:
+    """The kernels' :class:`~solver.engine.homotopy.Homotopy` for ``F(x; p(s))``, ``s`` from
+    1 (``p_start``) to 0 (``p_target``): the polynomial pencil of
+    :func:`~solver.engine.evaluation.eval_pencil_jacobian` with ``K`` layers.
+
+    Each equation is divided by its largest coefficient modulus over all layers (one
+    constant per equation, so the path stays in the family). Track one such homotopy per
+    batch: stacking pads the layers of smaller systems at the wrong stride.
+    """
+    layers = segment_coefficients(family, p_start, p_target)
+    offsets = np.asarray(family.offsets, np.int64)
+    n = len(family.supports)
+    for i in range(n):
+        block = layers[:, offsets[i] : offsets[i + 1]]
+        top = np.abs(block).max() if block.size else 0.0
+        if top > 0:
+            block /= top
+    exps = np.ascontiguousarray(np.vstack(family.supports).astype(np.int64))
+    degrees = np.array([int(e.sum(axis=1).max()) if len(e) else 0 for e in family.supports], np.int64)
+    fe = homogenized_exponents(exps, offsets, degrees)
+    gamma, patch = random_gamma_patch(n, rng)  # gamma is unused: p_start is generic
+    N = n + 1
+    lin = np.zeros((n, 1, N), np.complex128)
+    ge, go = np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
+    gc = np.ascontiguousarray(layers[1:].reshape(-1))
+    fc = np.ascontiguousarray(layers[0])
+    return Homotopy(START_PARAMETER, lin, degrees, gc, ge, go, fc, fe, offsets, gamma, patch)
+
+
+def track_parameters(
+    family: ParametrizedFamily,
+    p_start: np.ndarray,
+    p_target: np.ndarray,
+    start_solutions: np.ndarray,
+    seed: int = 0,
+    options: TrackerOptions | str | None = None,
+    target: System | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SolveResult:
+    """Move the solutions of ``F(x; p_start)`` to ``F(x; p_target)`` along the parameter
+    segment (see the module docstring).
+
+    Parameters
+    ----------
+    family : ParametrizedFamily
+    p_start, p_target : complex ndarray (n_parameters,)
+        ``p_start`` should be generic (random complex) unless both ends are known to be
+        joined by a path that avoids the discriminant (monodromy loops use random ends).
+    start_solutions : complex ndarray (k, n)
+        Solutions of ``F(x; p_start)``.
+    seed : int
+        Seeds the projective patch.
+    options : TrackerOptions or preset name, optional
+    target : System, optional
+        ``family.system(p_target)``, if the caller has it already (refinement runs on it).
+    progress : callable(done, total), optional
+        Called as paths finish.
+
+    Returns
+    -------
+    SolveResult
+        ``start_system`` is ``"parameter"``; ``root_counts["generic"]`` is the number of
+        start solutions.
+    """
+    from solver.engine.solve import _result, _retry_failures, track
+
+    options = TrackerOptions.resolve(options)
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    target = family.system(np.asarray(p_target)) if target is None else target
+    starts = np.ascontiguousarray(np.asarray(start_solutions, dtype=np.complex128).reshape(-1, target.n_variables))
+    hom = parameter_path_data(family, p_start, p_target, rng)
+    tracked = track(starts, hom, options, progress, 0, starts.shape[0])
+    _retry_failures(starts, hom, tracked)
+    counts = {"total_degree": target.total_degree, "linear_product": None, "mixed_volume": None, "generic": starts.shape[0]}
+    endpoints, status, reason = tracked[0], tracked[1], tracked[2]
+    return _result(target, endpoints, status, reason, "parameter", counts, time.perf_counter() - t0)
