@@ -5,7 +5,7 @@
 before); ``CallerDep`` authenticates the bearer key and applies the rate limits (per key,
 and per address for failed authentications); ``DeskDep`` bundles what the job endpoints
 share; ``JobDep`` is the caller's job of the path's ``job_id`` (404 without one, and for
-another key's job); ``AnyJobDep`` is the job whoever owns it (cancelling answers 403).
+another key's job); ``AnyJobDep`` is the job whoever owns it.
 """
 
 from __future__ import annotations

@@ -264,12 +264,12 @@ def test_progress_then_cancel_a_running_job(client):
     # the pool recovers (the worker is replaced if it did not stop by itself)
     after = client.solve_system(KATSURA3, seed=8, progress=False, timeout=60)
     assert after["status"] == "done" and len(after["result"]["solutions"]) == 8
-    # only the owner may cancel
+    # only the owner may cancel: another key's job is 404, as an unknown id
     r = client.http.post("/systems/solve", params={"wait": 0}, json={"system": cyclic6(), "seed": 102})
     with Client(client.url, api_key=KEY_B) as other:
-        with pytest.raises(AuthError) as e:
+        with pytest.raises(NotFound) as e:
             other.cancel(r.json()["id"])
-        assert e.value.status == 403
+        assert e.value.status == 404
     assert client.cancel(r.json()["id"])["status"] == "cancelled"
 
 
