@@ -22,14 +22,15 @@ neurons, which leave the data moments unchanged) commutes with the paths: the pa
 tracked, and each new endpoint brings its whole orbit (Duff et al. 2019, section 4;
 HomotopyContinuation.jl's ``group_action``).
 
-Each segment is one :func:`~solver.engine.parameter_homotopy.track_parameters` call;
-only regular finite endpoints (refined, relative residual below
+Each segment is the polynomial parameter path of
+:func:`~solver.engine.parameter_homotopy.parameter_path_data`; only regular finite endpoints (refined, relative residual below
 :data:`~solver.engine.endpoints.RESIDUAL_TOLERANCE`, condition below
 :data:`~solver.engine.endpoints.SINGULAR_CONDITION`) are kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -37,15 +38,20 @@ from typing import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
-from solver.engine.endpoints import CLUSTER_TOLERANCE
+from solver.engine.endpoints import CLUSTER_TOLERANCE, collect_solutions
 from solver.engine.options import TrackerOptions
-from solver.engine.parameter_homotopy import ParametrizedFamily, track_parameters
+from solver.engine.parameter_homotopy import ParametrizedFamily, parameter_path_data
 from solver.engine.result import PathStatus
+from solver.engine.solve import track
 
 #: a callable mapping one solution row (n,) to the rows of its orbit (g, n), itself included
 Symmetries = Callable[[np.ndarray], np.ndarray]
 #: stop after this many consecutive loops that found nothing new
 DEFAULT_STALL_LOOPS = 5
+#: loops track with the default options but give up on a path after this many steps (a
+#: regular path between random members of the networks' families takes at most a few
+#: hundred; one that takes more would cost more than the loop's news is worth)
+LOOP_OPTIONS = dataclasses.replace(TrackerOptions.default(), max_steps=3_000)
 
 
 @dataclass
@@ -132,10 +138,23 @@ class _SolutionSet:
         return added
 
 
-def _regular_endpoints(result) -> np.ndarray:
-    """The distinct regular finite solutions of a segment's result, as rows."""
-    rows = [s.values for s in result.solutions if s.status == PathStatus.REGULAR]
-    return np.array(rows, np.complex128).reshape(len(rows), len(result.variables))
+def _segment(
+    family: ParametrizedFamily, a: np.ndarray, b: np.ndarray, starts: np.ndarray, rng: np.random.Generator, options: TrackerOptions
+) -> np.ndarray:
+    """Move ``starts`` from ``F(.; a)`` to ``F(.; b)``; the distinct regular endpoints,
+    refined on ``F(.; b)``, as rows.
+
+    Unlike :func:`~solver.engine.parameter_homotopy.track_parameters`, failed paths are
+    not re-run with the conservative options: a path lost in one loop costs nothing but
+    that loop's news, while a re-run of a hard path costs up to 200,000 steps."""
+    target = family.system(b)
+    hom = parameter_path_data(family, a, b, rng)
+    tracked = track(np.ascontiguousarray(starts), hom, options)
+    with np.errstate(all="ignore"):
+        affine = tracked[0][:, 1:] / tracked[0][:, :1]
+    solutions, _ = collect_solutions(target, affine, tracked[1])
+    rows = [s.values for s in solutions if s.status == PathStatus.REGULAR]
+    return np.array(rows, np.complex128).reshape(len(rows), starts.shape[1])
 
 
 def _loop(
@@ -143,7 +162,7 @@ def _loop(
     p0: np.ndarray,
     starts: np.ndarray,
     rng: np.random.Generator,
-    options: TrackerOptions | str | None,
+    options: TrackerOptions,
 ) -> tuple[np.ndarray, int]:
     """Move ``starts`` around ``p0 -> p1 -> p2 -> p0`` (random complex ``p1``, ``p2``,
     standard normal entries scaled to ``p0``'s size); returns the endpoints at ``p0``
@@ -156,8 +175,7 @@ def _loop(
         if points.shape[0] == 0:
             break
         paths += points.shape[0]
-        res = track_parameters(family, a, b, points, seed=int(rng.integers(2**31)), options=options)
-        points = _regular_endpoints(res)
+        points = _segment(family, a, b, points, rng, options)
     return points, paths
 
 
@@ -197,6 +215,7 @@ def monodromy_solve(
     tolerance : float
         Two points are one solution when within ``tolerance * (1 + |x|)`` (max norm).
     options : TrackerOptions or preset name, optional
+        Default :data:`LOOP_OPTIONS`.
     progress : callable(paths, max_paths), optional
         Called after each loop.
 
@@ -205,6 +224,7 @@ def monodromy_solve(
     MonodromyResult
     """
     t0 = time.perf_counter()
+    options = LOOP_OPTIONS if options is None else TrackerOptions.resolve(options)
     p0 = np.asarray(p0, np.complex128)
     starts = np.asarray(start_solutions, np.complex128)
     known = _SolutionSet(starts.shape[1], symmetries, tolerance)
