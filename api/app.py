@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 from typing import AsyncIterator
 
 import anyio
@@ -76,6 +77,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recovered = store.recover(settings.restart_running, settings.max_attempts)
         if any(recovered.values()):
             log.info("restart recovery: %s", recovered)
+        # exact mode's family store (read by the worker processes, which inherit this)
+        os.environ.setdefault("LPS_FAMILY_DIR", str(settings.family_dir.resolve()))
         runner = Runner(settings.db_path, settings.workers, settings.job_timeout_seconds, settings.warmup,
                         settings.max_result_bytes)
         runner.start()

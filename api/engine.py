@@ -99,19 +99,22 @@ def network_dims(spec: Any) -> dict[str, int]:
 
 
 def _exact_path_count(spec: Any, max_paths: int) -> int:
-    """Start-system path count of exact mode, by the network module's own bounded check.
+    """Exact mode's path count (the family's generic count when stored, else the
+    linear-product count), by the network module's own bounded check.
 
     Raises
     ------
     PathLimit
         More paths than ``max_paths`` (or a network too large to count), with the counts.
     """
-    from solver.networks.critical_points import BudgetExceeded, check_budget
+    from solver.networks.critical_points import BudgetExceeded, exact_budget
 
     try:
-        return int(check_budget(spec, max_paths)[1])
+        return int(exact_budget(spec, max_paths)[1])
     except BudgetExceeded as exc:
         counts = dict(exc.counts)
+        if counts.get("family_stored"):
+            raise PathLimit(counts.get("generic"), max_paths, "family", counts, message=str(exc)) from None
         lp = counts.get("linear_product")
         raise PathLimit(lp if counts.get("linear_product_status") == "exact" else None, max_paths,
                         "linear-product", counts, message=str(exc)) from None

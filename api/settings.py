@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         return self.data_dir / "lps.sqlite3"
 
     @property
+    def family_dir(self) -> Path:
+        """Where the service stores the generic solutions of network families (shared by
+        every caller: they hold no caller's data)."""
+        return self.data_dir / "families"
+
+    @property
     def auth_enabled(self) -> bool:
         """Whether bearer keys are required (any key configured)."""
         return bool(self.api_keys)

@@ -202,13 +202,13 @@ def test_spec_solve_weights_and_cache(client):
 
 
 def test_exact_mode_1_1_1_candidates_match_in_process_critical_points(client):
-    # 1-1-1 exact mode: 105 paths; every candidate's weights are its critical point's params
+    # 1-1-1 exact mode: 33 paths from its shipped family; every candidate's weights are its critical point's params
     spec = {**SPEC_121, "layers": [{"in_features": 1, "out_features": 1}, {"in_features": 1, "out_features": 1}],
             "mode": "exact", "candidates": 2}
     job = client.solve(spec, progress=False, timeout=240)
     res = job["result"]
     assert res["mode"] == "exact"
-    assert job["progress"]["unit"] == "paths" and job["progress"]["done"] == job["progress"]["total"] == 105
+    assert job["progress"]["unit"] == "paths" and job["progress"]["done"] == job["progress"]["total"] == 33
     from solver.networks.critical_points import run_exact
     from solver.networks.spec import NetworkSpec
 

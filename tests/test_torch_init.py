@@ -167,7 +167,13 @@ def test_auto_picks_exact_for_1_2_1_and_says_so():
     from solver.engine.start_systems.set_structure import bezout_count
     from solver.networks.structure import network_set_structure
 
-    assert choice.exact_paths == bezout_count(network_set_structure(spec)) <= spec.max_paths
+    # the shipped family's generic count (465 finite critical points, DESIGN.md), below the
+    # network's linear-product count (independent call)
+    from solver.networks.family import family_key
+    from solver.networks.family_store import load_generic
+
+    assert choice.exact_paths == len(load_generic(family_key(spec)).solutions) == 465
+    assert choice.exact_paths < bezout_count(network_set_structure(spec)) <= spec.max_paths
 
 
 def test_auto_never_picks_exact_without_weight_decay():
@@ -194,7 +200,7 @@ def test_auto_picks_start_for_784_256_10_and_says_so():
 
 
 def test_init_auto_runs_exact_on_1_1_1_and_loads_the_best_candidate():
-    # 1-1-1 (105 paths) keeps this end-to-end check fast; the 1-2-1 choice is tested above
+    # 1-1-1 (33 paths from its family) keeps this end-to-end check fast; the 1-2-1 choice is tested above
     from solver.networks.critical_points import run_exact
     from solver.networks.spec import load_spec
 
@@ -203,7 +209,8 @@ def test_init_auto_runs_exact_on_1_1_1_and_loads_the_best_candidate():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1))
     rep = init_(model, x, y, mode="auto", degree=2)
-    assert rep.mode == "exact" and "105 paths" in rep.reason
+    # exact mode's work is the shipped family's generic count: 33 (DESIGN.md: one neuron, 33)
+    assert rep.mode == "exact" and "33 generic solutions" in rep.reason
     # the loaded weights are the exact mode's best candidate, computed independently
     spec = load_spec({"layers": [{"in_features": 1, "out_features": 1}, {"in_features": 1, "out_features": 1}],
                       "surrogate": {"degree": 2}, "weight_decay": 0.01,

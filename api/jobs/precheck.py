@@ -39,6 +39,7 @@ def _child_main(conn: Connection, memory_mb: int) -> None:
     from api import engine
     from solver.engine.backends.phcpack import phcpy_available
     from solver.engine.start_systems import set_structure  # noqa: F401
+    from solver.networks import family, family_store  # noqa: F401  (exact mode's budget reads the family store)
 
     phcpy_available()  # loads phcpy (when installed) before any count's clock runs
 

@@ -84,6 +84,17 @@ def run_exact(spec: "NetworkSpec", backend: str, quiet: bool) -> "CriticalPoints
         return find_critical_points(spec, backend=backend, progress=update)
 
 
+def _method_line(s: dict) -> str:
+    """How exact mode solved: the family (generic count, cache, completeness) or the start system."""
+    if s.get("method") != "family":
+        return f"  method: {s.get('method', 'linear-product')} start system"
+    line = (f"  method: family {s['family']} ({s['generic_count']} generic solutions by {s['generic_method']}, "
+            f"{'from the cache' if s['from_cache'] else 'computed now and stored'}), one path per orbit")
+    if not s["complete"]:
+        line += f"; INCOMPLETE: {s['incomplete_reason']}"
+    return line
+
+
 def summary(result: "CriticalPointsResult") -> str:
     """The human-readable report of ``lps critical``: counts, then one line per point."""
     c, rc, s = result.counts(), result.root_counts, result.solve_summary
@@ -91,7 +102,8 @@ def summary(result: "CriticalPointsResult") -> str:
     lines = [
         f"{result.spec.describe()}: {len(result.variables)} parameters, weight decay {result.spec.weight_decay:g}",
         *(f"  surrogate {d}" for d in sorted(surrogates)),
-        f"  root counts: total degree {rc['total_degree']}, linear product {rc['linear_product']}, mixed volume {rc['mixed_volume']}",
+        "  root counts: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rc.items() if k != "ratio"),
+        _method_line(s),
         f"  paths {s['paths']}: {s['regular']} regular, {s['singular']} singular, {s['at_infinity']} at infinity, "
         f"{s['failed']} failed ({s['seconds']:.3g} s)",
         f"  critical points: {c['finite']} finite, {c['real']} real in {c['real_orbits']} orbits, {c['complex']} complex",

@@ -2,8 +2,10 @@
 
 ``auto`` takes, in order:
 
-1. ``exact`` (all critical points, :mod:`solver.networks.critical_points`) when the network's
-   linear-product start system has at most ``max_paths`` paths. Counting those paths is
+1. ``exact`` (all critical points, :mod:`solver.networks.critical_points`) when its work fits
+   ``max_paths``: the generic count of the architecture's family when the family is stored
+   (:mod:`solver.networks.family_store`; 1-2-1: 465 paths), else the network's
+   linear-product start system, which the one-time generic solve tracks. Counting those paths is
    itself exponential in the number of parameters, and the count explodes with them
    (1-2-1: 7 parameters, 10,761 paths; 1-3-1: 10 parameters, 1.1 million; 1-4-1: 13
    parameters, 121 million), so networks with more than :data:`EXACT_MAX_PARAMETERS`
@@ -57,15 +59,12 @@ def _n_parameters(defs: list[LayerDef]) -> int:
     return sum(l.out_features * l.in_features + (l.out_features if l.bias else 0) for l in defs)
 
 
-def exact_path_count(spec, max_paths: int) -> int:
-    """Paths of the network's linear-product start system (exact mode's work).
-
-    Counted with bounded work by :func:`solver.networks.critical_points.check_budget`, which raises
-    :class:`~solver.networks.critical_points.BudgetExceeded` (with the counts) above ``max_paths``.
-    """
-    from solver.networks.critical_points import check_budget
-
-    return int(check_budget(spec, max_paths)[1])
+def _over_budget(counts: dict, max_paths: int) -> str:
+    """Why exact mode is over budget, from :class:`BudgetExceeded`'s counts."""
+    if counts.get("family_stored"):
+        return f"its family has {counts.get('generic')} generic solutions > max_paths={max_paths}"
+    bound = "at least " if counts.get("linear_product_status") != "exact" else ""
+    return f"start system has {bound}{counts.get('linear_product')} paths > max_paths={max_paths}"
 
 
 def layerwise_path_count(defs: list[LayerDef], degree: int, projection_dim: int = 1, weight_decay: float = 0.01) -> int:
@@ -136,18 +135,16 @@ def choose_mode(
     else:
         from solver.networks.critical_points import BudgetExceeded
 
+        from solver.networks.critical_points import exact_budget
+
         try:
-            exact_paths = exact_path_count(spec, max_paths)
+            method, exact_paths, counts = exact_budget(spec, max_paths)
         except BudgetExceeded as exc:
-            count, status = exc.counts.get("linear_product"), exc.counts.get("linear_product_status")
-            bound = "at least " if status != "exact" else ""
-            notes.append(f"exact: start system has {bound}{count} paths > max_paths={max_paths}")
+            notes.append(f"exact: {_over_budget(exc.counts, max_paths)}")
         else:
-            return ModeChoice(
-                "exact",
-                f"{sizes}: exact, its linear-product start system has {exact_paths} paths <= max_paths={max_paths}",
-                exact_paths=exact_paths,
-            )
+            work = (f"its family {counts['family']} has {exact_paths} generic solutions (one path each at most)"
+                    if method == "family" else f"its linear-product start system has {exact_paths} paths")
+            return ModeChoice("exact", f"{sizes}: exact, {work} <= max_paths={max_paths}", exact_paths=exact_paths)
     lw = layerwise_path_count(defs, degree, projection_dim, weight_decay)
     hidden = sum(l.out_features for k, l in enumerate(defs) if not (k == len(defs) - 1 and l.activation == "identity"))
     if lw <= layerwise_budget:

@@ -241,12 +241,18 @@ def choose_candidates(points: list[CriticalPoint], k: int) -> tuple[list[Critica
     return chosen + fill, note
 
 
+#: how exact mode finds the critical points
+METHODS = ("auto", "family", "linear-product")
+
+
 def find_critical_points(
     spec: NetworkSpec,
     backend: str = "numba",
     progress: Optional[Callable[[int, int], None]] = None,
     options=None,
     mixed_volume: bool = True,
+    method: str = "auto",
+    family_directory=None,
 ) -> CriticalPointsResult:
     """Every finite critical point of the spec's surrogate loss (exact mode).
 
@@ -254,42 +260,34 @@ def find_critical_points(
     ----------
     spec : NetworkSpec
     backend : {"numba", "phcpy"}
-        The engine's tracker or phcpy's, both from the network's linear-product start.
+        The engine's tracker or phcpy's (phcpy: from the network's linear-product start).
     progress : callable(done, total), optional
         Paths tracked so far.
     options : TrackerOptions or preset name, optional
     mixed_volume : bool
-        Also report phcpy's mixed volume among the root counts.
+        Also report phcpy's mixed volume among the root counts (linear-product method).
+    method : {"auto", "family", "linear-product"}
+        ``family``: a parameter homotopy from the architecture's stored generic solutions
+        (:mod:`solver.networks.family_solve`), computing and storing them first when they
+        are missing; ``linear-product``: the network's linear-product start system;
+        ``auto``: the family with the numba backend, else the linear-product start.
+    family_directory : path, optional
+        The family store's folder.
 
     Raises
     ------
     ExactModeError, BudgetExceeded
         Before any tracking.
     """
-    from solver.engine.solve import solve
-    from solver.engine.start_systems.choice import TooManyPaths
-
+    if method not in METHODS:
+        raise ExactModeError(f"unknown exact-mode method {method!r}; choose from {', '.join(METHODS)}")
     t0 = time.perf_counter()
     check_exact_spec(spec)
-    structure, count = check_budget(spec)
     loss = network_loss(spec)
-    system = loss.system
-    verify_coverage(structure, system)
-    counts = root_counts(spec, system, structure, mixed_volume=mixed_volume)
-    try:
-        result = solve(
-            system,
-            start="linear-product",
-            backend=backend,
-            seed=spec.seed,
-            max_paths=spec.max_paths,
-            set_structure=structure,
-            options=options,
-            progress=progress,
-        )
-    except TooManyPaths as exc:  # cannot happen after check_budget; kept as a guard
-        raise BudgetExceeded(str(exc), counts) from exc
-
+    if method == "family" or (method == "auto" and backend == "numba"):
+        counts, summary, result, structure = _by_family(spec, loss, progress, options, family_directory)
+    else:
+        counts, summary, result, structure = _by_linear_product(spec, loss, backend, progress, options, mixed_volume)
     real_sols = [s for s in result.solutions if s.real]
     thetas, points = _real_orbits(spec, loss, real_sols)
     candidates, note = choose_candidates(points, spec.candidates)
@@ -298,16 +296,70 @@ def find_critical_points(
         variables=loss.variables,
         loss=loss,
         root_counts=counts,
-        solve_summary=_solve_summary(result),
+        solve_summary=summary,
         points=points,
         n_real=len(real_sols),
         n_complex=len(result.solutions) - len(real_sols),
         candidates=candidates,
         candidates_note=note,
         seconds=time.perf_counter() - t0,
-        set_structure=structure.to_lists(),
+        set_structure=structure,
         real_points=thetas,
     )
+
+
+def _by_linear_product(spec: NetworkSpec, loss: NetworkLoss, backend: str, progress, options, mixed_volume: bool):
+    """Track the network's linear-product start system (budget checked first)."""
+    from solver.engine.solve import solve
+
+    structure, count = check_budget(spec)
+    system = loss.system
+    verify_coverage(structure, system)
+    counts = root_counts(spec, system, structure, mixed_volume=mixed_volume)
+    result = solve(system, start="linear-product", backend=backend, seed=spec.seed, max_paths=spec.max_paths,
+                   set_structure=structure, options=options, progress=progress)
+    return counts, {"method": "linear-product", **_solve_summary(result)}, result, structure.to_lists()
+
+
+def exact_budget(spec: NetworkSpec, max_paths: Optional[int] = None, family_directory=None) -> tuple[str, int, dict]:
+    """Exact mode's work for ``spec`` before any tracking: ``(method, paths, counts)``.
+
+    With the architecture's family stored, the paths are the family's generic count (one
+    path per generic solution at most); otherwise the network's linear-product count (the
+    one-time generic solve tracks that start system). Raises :class:`BudgetExceeded`
+    above ``max_paths`` (default: the spec's), naming the counts.
+    """
+    from solver.networks.family import family_key
+    from solver.networks.family_store import load_generic
+
+    max_paths = spec.max_paths if max_paths is None else int(max_paths)
+    key = family_key(spec)
+    stored = load_generic(key, None if family_directory is None else [family_directory])
+    if stored is None:
+        structure, lp = check_budget(spec, max_paths)
+        return "linear-product", lp, {"linear_product": lp, "family": key.id, "family_stored": False}
+    generic = len(stored.solutions)
+    counts = {"generic": generic, "family": key.id, "family_stored": True, "max_paths": max_paths,
+              "linear_product": stored.counts.get("linear_product")}
+    if generic > max_paths:
+        raise BudgetExceeded(
+            f"exact mode would track up to {generic} paths (the generic count of the family {key.id} of "
+            f"{spec.describe()}; its linear-product count is {counts['linear_product'] or 'larger'}), more than "
+            f"max_paths={max_paths}; use mode 'start' or 'layerwise' (they scale to large networks) or raise max_paths",
+            counts,
+        )
+    return "family", generic, counts
+
+
+def _by_family(spec: NetworkSpec, loss: NetworkLoss, progress, options, directory):
+    """The family's parameter homotopy, within :func:`exact_budget`."""
+    from solver.networks.family_solve import solve_by_family
+
+    _, _, budget = exact_budget(spec, family_directory=directory)
+    solved = solve_by_family(spec, loss.system, progress=progress, options=options, directory=directory)
+    counts = {"total_degree": loss.system.total_degree, "linear_product": budget.get("linear_product"),
+              "generic": solved.generic_count}
+    return counts, solved.summary(), solved.result, []
 
 
 def _real_orbits(spec: NetworkSpec, loss: NetworkLoss, real_sols: list) -> tuple[np.ndarray, list[CriticalPoint]]:
