@@ -28,6 +28,7 @@ from solver.networks.family_store import SHIPPED_DIRECTORY, load_generic
 
 
 def same_sets(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
+    """Equal point sets up to a relative tolerance (each point matched once)."""
     if a.shape != b.shape:
         return False
     used = np.zeros(len(b), bool)

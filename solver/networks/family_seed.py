@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from solver.networks.spec import NetworkSpec, load_spec
 from solver.networks.symmetry import all_permutations, group_order
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: a seed must satisfy its member to this relative residual
 SEED_RESIDUAL = 1e-10
@@ -232,10 +233,11 @@ def _moved_seed(family: NetworkFamily, blocks: list[np.ndarray], p0: np.ndarray,
     return points[0]
 
 
-def _retry(make: Callable[[], object], tries: int):
+def _retry(make: Callable[[], T], tries: int) -> T:
     """``make()``, again on ValueError up to ``tries`` times (a seed draw can be unlucky);
     the last error propagates for the first stratum's caller."""
-    for k in range(tries):
+    last = ValueError("no tries")
+    for k in range(max(1, tries)):
         try:
             return make()
         except ValueError as err:
