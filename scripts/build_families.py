@@ -23,6 +23,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from solver.networks.family import FamilyKey
 from solver.networks.family_store import SHIPPED_DIRECTORY, compute_generic, save_generic
@@ -52,7 +53,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _progress(name: str, t0: float):
+def _progress(name: str, t0: float) -> Callable[[int, int], None]:
     """A progress callback that prints one line per call (monodromy: one per loop)."""
 
     def show(done: int, total: int) -> None:

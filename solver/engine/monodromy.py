@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -41,7 +41,7 @@ from scipy.spatial import cKDTree
 from solver.engine.endpoints import CLUSTER_TOLERANCE, collect_solutions
 from solver.engine.options import TrackerOptions
 from solver.engine.parameter_homotopy import ParametrizedFamily, parameter_path_data
-from solver.engine.result import PathStatus
+from solver.engine.result import PathStatus, Solution
 from solver.engine.solve import track
 
 #: a callable mapping one solution row (n,) to the rows of its orbit (g, n), itself included
@@ -138,6 +138,12 @@ class _SolutionSet:
         return added
 
 
+def regular_points(solutions: Sequence[Solution], n: int) -> np.ndarray:
+    """The values of the regular solutions among ``solutions`` as rows (k, n)."""
+    rows = [s.values for s in solutions if s.status == PathStatus.REGULAR]
+    return np.array(rows, np.complex128).reshape(len(rows), n)
+
+
 def _segment(
     family: ParametrizedFamily, a: np.ndarray, b: np.ndarray, starts: np.ndarray, rng: np.random.Generator, options: TrackerOptions
 ) -> np.ndarray:
@@ -152,9 +158,7 @@ def _segment(
     tracked = track(np.ascontiguousarray(starts), hom, options)
     with np.errstate(all="ignore"):
         affine = tracked[0][:, 1:] / tracked[0][:, :1]
-    solutions, _ = collect_solutions(target, affine, tracked[1])
-    rows = [s.values for s in solutions if s.status == PathStatus.REGULAR]
-    return np.array(rows, np.complex128).reshape(len(rows), starts.shape[1])
+    return regular_points(collect_solutions(target, affine, tracked[1])[0], starts.shape[1])
 
 
 def _loop(

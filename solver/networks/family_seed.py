@@ -32,9 +32,8 @@ from typing import Callable, TypeVar
 import numpy as np
 
 from solver.engine.endpoints import SINGULAR_CONDITION, condition_numbers, newton_refine
-from solver.engine.monodromy import Symmetries
+from solver.engine.monodromy import Symmetries, regular_points
 from solver.engine.parameter_homotopy import track_parameters
-from solver.engine.result import PathStatus
 from solver.networks.family import FamilyKey, NetworkFamily, random_parameters
 from solver.networks.spec import NetworkSpec, load_spec
 from solver.networks.symmetry import all_permutations, group_order
@@ -227,7 +226,7 @@ def _moved_seed(family: NetworkFamily, blocks: list[np.ndarray], p0: np.ndarray,
     points = theta_s[None, :]
     for a, b in zip(corners, corners[1:]):
         res = track_parameters(family, a, b, points, seed=int(rng.integers(2**31)))
-        points = np.array([s.values for s in res.solutions if s.status == PathStatus.REGULAR], np.complex128)
+        points = regular_points(res.solutions, points.shape[1])
         if points.shape[0] != 1:
             raise ValueError("a stratum seed did not reach the base point")
     return points[0]

@@ -44,8 +44,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from solver.engine.endpoints import CLUSTER_TOLERANCE, RESIDUAL_TOLERANCE, cluster
-from solver.engine.monodromy import MonodromyResult, monodromy_solve
-from solver.engine.result import PathStatus
+from solver.engine.monodromy import MonodromyResult, monodromy_solve, regular_points
 from solver.engine.solve import solve
 from solver.engine.start_systems.choice import TooManyPaths
 from solver.errors import LpsError
@@ -215,11 +214,6 @@ def load_generic(key: FamilyKey, directories: Sequence[Path] | None = None) -> G
 
 
 # -- computing -----------------------------------------------------------------------------
-def _regular_rows(result) -> np.ndarray:
-    rows = [s.values for s in result.solutions if s.status == PathStatus.REGULAR]
-    return np.array(rows, np.complex128).reshape(len(rows), len(result.variables))
-
-
 def _linear_product(key: FamilyKey, seed: int, budget: int, progress: Progress | None) -> GenericSolutions | None:
     """The linear-product solve of a random complex member, cross-checked by monodromy
     loops from its solutions; None when its path count exceeds ``budget``."""
@@ -231,7 +225,7 @@ def _linear_product(key: FamilyKey, seed: int, budget: int, progress: Progress |
         res = solve(family.system(p0), start="linear-product", seed=seed, max_paths=budget, progress=progress)
     except TooManyPaths:
         return None
-    found = _regular_rows(res)
+    found = regular_points(res.solutions, len(res.variables))
     check = monodromy_solve(family, p0, found, rng, permutation_orbits(key), stall_loops=CHECK_LOOPS)
     counts = {
         "paths": res.paths + check.paths,
