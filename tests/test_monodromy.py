@@ -101,3 +101,36 @@ def test_strata_cover_every_way_neurons_can_coincide():
 def test_monodromy_stops_at_its_path_budget():
     fam, mono = run("2-1-1.b11.d21", max_paths=30)
     assert mono.stopped == "budget" and mono.paths <= 30
+
+
+class _CubeAndSquare:
+    """``x^3 = p0, y^2 = p1 x``: a family outside the networks (six solutions, closed
+    form), coefficients affine in ``p``; ``y -> -y`` maps solutions to solutions."""
+
+    supports = (np.array([[3, 0], [0, 0]]), np.array([[0, 2], [1, 0]]))
+    offsets = np.array([0, 2, 4])
+    parameter_degree = 1
+
+    def flat_coefficients(self, P: np.ndarray) -> np.ndarray:
+        P = np.asarray(P, np.complex128)
+        one = np.ones(P.shape[:-1], np.complex128)
+        return np.stack([one, -P[..., 0], one, -P[..., 1]], axis=-1)
+
+    def system(self, P: np.ndarray):
+        from solver.engine.system import Polynomial, System
+
+        c = self.flat_coefficients(P)
+        return System(tuple(Polynomial(c[a:b], e) for a, b, e in zip(self.offsets, self.offsets[1:], self.supports)), ("x", "y"))
+
+
+def test_monodromy_is_engine_generic_and_uses_the_group():
+    fam = _CubeAndSquare()
+    p0 = np.array([1.0 + 0.5j, -0.3 + 1.1j])
+    x = p0[0] ** (1 / 3)
+    seed = np.array([[x, np.sqrt(p0[1] * x)]])
+    flip = lambda v: np.array([v, v * np.array([1, -1])])  # noqa: E731
+    mono = monodromy_solve(fam, p0, seed, np.random.default_rng(0), symmetries=flip)
+    xs = p0[0] ** (1 / 3) * np.exp(2j * np.pi * np.arange(3) / 3)
+    closed = np.array([(a, s * np.sqrt(p0[1] * a)) for a in xs for s in (1, -1)])
+    assert same_sets(mono.solutions, closed)
+    assert mono.orbits == 3 and mono.stopped == "stalled"
