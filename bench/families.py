@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/families.py` puts bench/, not the root, on the path
     sys.path.insert(0, str(ROOT))
 
-from bench.network import make_spec, parse_widths, phc_only  # noqa: E402
+from bench.network import make_spec, parse_widths  # noqa: E402
 
 
 def contains(ours: np.ndarray, theirs: np.ndarray, tol: float = 1e-6) -> int:
@@ -55,6 +55,21 @@ def contains(ours: np.ndarray, theirs: np.ndarray, tol: float = 1e-6) -> int:
         d = np.abs(ours - p).max(axis=1) / max(1.0, float(np.abs(p).max()))
         hits += int(d.min() <= tol)
     return hits
+
+
+def phc_row(res, spec, seed: int, timeout: float) -> dict:
+    """``phc -b`` on the same gradient system: time, paths, finite and real solutions, and
+    how many of its real solutions exact mode found."""
+    from solver.engine.backends.phcpack import PHCpackError, solve_phc
+
+    t = time.perf_counter()
+    try:
+        theirs = solve_phc(res.loss.system, seed=seed, timeout=timeout)
+    except PHCpackError as exc:
+        return {"error": str(exc)}
+    real = np.array([s.values.real for s in theirs.solutions if s.real]).reshape(-1, spec.n_parameters)
+    return {"seconds": time.perf_counter() - t, "paths": theirs.paths, "finite": len(theirs.solutions),
+            "real": len(real), "real_found_by_ours": contains(res.real_points, real)}
 
 
 def row(name: str, seed: int, phc: bool, phc_timeout: float, compute: bool) -> dict:
@@ -76,14 +91,9 @@ def row(name: str, seed: int, phc: bool, phc_timeout: float, compute: bool) -> d
     out["ours"] = {"seconds": time.perf_counter() - t, **res.solve_summary, "finite": res.n_real + res.n_complex,
                    "real": res.n_real, "minima_orbits": res.counts()["minimum_orbits"]}
     if phc:
-        theirs = phc_only(res.loss.system, seed=seed, timeout=phc_timeout)
-        out["phc"] = theirs
-        if "seconds" in theirs:
-            from solver.engine.backends.phcpack import solve_phc
-
-            phc_real = np.array([s.values.real for s in solve_phc(res.loss.system, seed=seed).solutions if s.real])
-            out["phc"]["real_found_by_ours"] = contains(res.real_points, phc_real.reshape(-1, spec.n_parameters))
-            out["ratio"] = out["ours"]["seconds"] / theirs["seconds"]
+        out["phc"] = phc_row(res, spec, seed, phc_timeout)
+        if "seconds" in out["phc"]:
+            out["ratio"] = out["ours"]["seconds"] / out["phc"]["seconds"]
     return out
 
 
