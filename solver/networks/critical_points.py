@@ -321,20 +321,32 @@ def _by_linear_product(spec: NetworkSpec, loss: NetworkLoss, backend: str, progr
     return counts, {"method": "linear-product", **_solve_summary(result)}, result, structure.to_lists()
 
 
-def exact_budget(spec: NetworkSpec, max_paths: Optional[int] = None, family_directory=None) -> tuple[str, int, dict]:
+def stored_generic(spec: NetworkSpec, family_directory=None):
+    """The stored generic solutions of the spec's family (``family_directory`` first, then the
+    default store and the package's shipped families), or None."""
+    from solver.networks.family import family_key
+    from solver.networks.family_store import SHIPPED_DIRECTORY, default_directory, load_generic
+
+    first = default_directory() if family_directory is None else family_directory
+    return load_generic(family_key(spec), [first, SHIPPED_DIRECTORY])
+
+
+def exact_budget(spec: NetworkSpec, max_paths: Optional[int] = None, family_directory=None,
+                 stored=False) -> tuple[str, int, dict]:
     """Exact mode's work for ``spec`` before any tracking: ``(method, paths, counts)``.
 
     With the architecture's family stored, the paths are the family's generic count (one
     path per generic solution at most); otherwise the network's linear-product count (the
     one-time generic solve tracks that start system). Raises :class:`BudgetExceeded`
-    above ``max_paths`` (default: the spec's), naming the counts.
+    above ``max_paths`` (default: the spec's), naming the counts. ``stored`` passes the
+    result of :func:`stored_generic` when the caller has it already.
     """
     from solver.networks.family import family_key
-    from solver.networks.family_store import load_generic
 
     max_paths = spec.max_paths if max_paths is None else int(max_paths)
     key = family_key(spec)
-    stored = load_generic(key, None if family_directory is None else [family_directory])
+    if stored is False:  # not looked up by the caller
+        stored = stored_generic(spec, family_directory)
     if stored is None:
         structure, lp = check_budget(spec, max_paths)
         return "linear-product", lp, {"linear_product": lp, "family": key.id, "family_stored": False}
@@ -355,8 +367,10 @@ def _by_family(spec: NetworkSpec, loss: NetworkLoss, progress, options, director
     """The family's parameter homotopy, within :func:`exact_budget`."""
     from solver.networks.family_solve import solve_by_family
 
-    _, _, budget = exact_budget(spec, family_directory=directory)
-    solved = solve_by_family(spec, loss.system, progress=progress, options=options, directory=directory)
+    stored = stored_generic(spec, directory)  # read and validated once per request
+    _, _, budget = exact_budget(spec, family_directory=directory, stored=stored)
+    solved = solve_by_family(spec, loss.system, progress=progress, options=options, directory=directory,
+                             generic=stored)
     counts = {"total_degree": loss.system.total_degree, "linear_product": budget.get("linear_product"),
               "generic": solved.generic_count}
     return counts, solved.summary(), solved.result, []

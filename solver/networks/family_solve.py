@@ -134,6 +134,7 @@ def solve_by_family(
     progress: Optional[Callable[[int, int], None]] = None,
     options=None,
     directory=None,
+    generic=None,
 ) -> FamilySolve:
     """Every finite critical point of ``spec`` (whose gradient system is ``system``) from
     its family's generic solutions, loaded from the store or computed and stored first.
@@ -147,13 +148,17 @@ def solve_by_family(
     options : TrackerOptions or preset name, optional
     directory : path, optional
         The family store's folder (default: :func:`~solver.networks.family_store.default_directory`).
+    generic : GenericSolutions, optional
+        The family's stored generic solutions, if the caller has read them already.
     """
     from solver.networks.family_store import generic_solutions_for
 
     t0 = time.perf_counter()
     key = family_key(spec)
     fam = family_of(key)
-    generic, from_cache = generic_solutions_for(key, directory=directory, progress=progress)
+    from_cache = generic is not None
+    if generic is None:
+        generic, from_cache = generic_solutions_for(key, directory=directory, progress=progress)
     perms = all_permutations(spec)
     reps = orbit_representatives(perms, generic.solutions)
     tracked = track_parameters(fam, generic.parameters, parameters_of(spec), generic.solutions[reps],
