@@ -21,6 +21,7 @@ from solver.networks.family import family_of, parameters_of, random_parameters
 from solver.networks.gradient_system import gradient_system
 from solver.networks.spec import load_spec
 from tests.network_specs import make_spec
+from tests.point_sets import same_sets
 
 
 @lru_cache(maxsize=None)
@@ -35,20 +36,6 @@ def generic(key_id: str, spec_args: tuple):
 
 def finite_points(result) -> np.ndarray:
     return np.array([s.values for s in result.solutions], dtype=complex).reshape(-1, len(result.variables))
-
-
-def same_sets(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
-    if a.shape != b.shape:
-        return False
-    used = np.zeros(len(b), bool)
-    for p in a:
-        d = np.abs(b - p).max(axis=1) / (1 + np.abs(p).max())
-        d[used] = np.inf
-        k = int(np.argmin(d))
-        if d[k] > tol:
-            return False
-        used[k] = True
-    return True
 
 
 def test_segment_coefficients_interpolate_the_family_exactly():

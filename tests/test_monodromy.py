@@ -25,21 +25,7 @@ from solver.networks.family_seed import (
     stratum_point,
 )
 from solver.networks.family_store import SHIPPED_DIRECTORY, load_generic
-
-
-def same_sets(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
-    """Equal point sets up to a relative tolerance (each point matched once)."""
-    if a.shape != b.shape:
-        return False
-    used = np.zeros(len(b), bool)
-    for p in a:
-        d = np.abs(b - p).max(axis=1) / (1 + np.abs(p).max())
-        d[used] = np.inf
-        k = int(np.argmin(d))
-        if d[k] > tol:
-            return False
-        used[k] = True
-    return True
+from tests.point_sets import same_sets
 
 
 def run(key_id: str, seed: int = 0, **kw):

@@ -12,6 +12,7 @@ from solver.engine.parameter_homotopy import generic_solutions, solve_family
 from solver.engine.backends.phcpack import phc_available, solve_phc
 from solver.engine.solve import solve
 from solver.engine.system import InvalidSystem, Polynomial, System
+from tests.point_sets import same_sets
 
 
 def _two_cubics(p: np.ndarray) -> System:
@@ -30,20 +31,6 @@ def _closed_form(p: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def _same_points(a: np.ndarray, b: np.ndarray, tol: float = 1e-7) -> bool:
-    if a.shape != b.shape:
-        return False
-    used = np.zeros(len(b), bool)
-    for x in a:
-        d = np.abs(b - x).max(axis=1) / (1 + np.abs(x).max())
-        d[used] = np.inf
-        k = int(np.argmin(d))
-        if d[k] > tol:
-            return False
-        used[k] = True
-    return True
-
-
 def test_family_members_match_closed_form_including_a_vanishing_term():
     rng = np.random.default_rng(0)
     generic = _two_cubics(rng.normal(size=4) + 1j * rng.normal(size=4))
@@ -55,7 +42,7 @@ def test_family_members_match_closed_form_including_a_vanishing_term():
     for p, res in zip(params, results):
         ours = np.array([s.values for s in res.solutions])
         assert res.start_system == "parameter" and res.paths == 6 and res.root_counts["generic"] == 6
-        assert _same_points(ours, _closed_form(p)), p
+        assert same_sets(ours, _closed_form(p), 1e-7), p
 
 
 @pytest.mark.parametrize("q", [1, 2])
@@ -77,7 +64,7 @@ def test_neuron_systems_match_their_own_linear_product_solve(q):
         ours = np.array([s.values for s in res.solutions])
         theirs = np.array([s.values for s in direct.solutions])
         assert res.counts["failed"] == 0
-        assert _same_points(ours, theirs, 1e-6)
+        assert same_sets(ours, theirs, 1e-6)
 
 
 @pytest.mark.skipif(not phc_available(), reason="phc (Debian package phcpack) not installed")
