@@ -198,7 +198,7 @@ def ours_exact(spec, label: str):
     """Exact mode as ``lps critical`` runs it (no mixed volume: counted apart)."""
     from solver.networks.critical_points import find_critical_points
 
-    return find_critical_points(spec, mixed_volume=False, progress=_Progress(label))
+    return find_critical_points(spec, method="linear-product", mixed_volume=False, progress=_Progress(label))
 
 
 def bench_solve(spec, name: str, repeats: int, repeat_limit: float, seed: int, have_phc: bool, phc_timeout: float) -> dict:
@@ -387,8 +387,8 @@ def warm_up() -> dict:
 
     spec = make_spec((1, 1, 1))
     t_import, _ = timed(lambda: __import__("solver.engine.path_kernels"))
-    first, _ = timed(lambda: find_critical_points(spec, mixed_volume=False))
-    second, _ = timed(lambda: find_critical_points(spec, mixed_volume=False))
+    first, _ = timed(lambda: find_critical_points(spec, method="linear-product", mixed_volume=False))
+    second, _ = timed(lambda: find_critical_points(spec, method="linear-product", mixed_volume=False))
     return {"import_seconds": t_import, "first_seconds": first, "second_seconds": second, "jit_seconds": first - second, "spec": "1-1-1"}
 
 
