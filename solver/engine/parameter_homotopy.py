@@ -274,7 +274,7 @@ def track_parameters(
         ``start_system`` is ``"parameter"``; ``root_counts["generic"]`` is the number of
         start solutions.
     """
-    from solver.engine.solve import _result, _retry_failures, track
+    from solver.engine.solve import result_from_endpoints, retry_failures, track
 
     options = TrackerOptions.resolve(options)
     t0 = time.perf_counter()
@@ -283,7 +283,7 @@ def track_parameters(
     starts = np.ascontiguousarray(np.asarray(start_solutions, dtype=np.complex128).reshape(-1, target.n_variables))
     hom = parameter_path_data(family, p_start, p_target, rng)
     tracked = track(starts, hom, options, progress, 0, starts.shape[0])
-    _retry_failures(starts, hom, tracked)
+    retry_failures(starts, hom, tracked)
     counts = {"total_degree": target.total_degree, "linear_product": None, "mixed_volume": None, "generic": starts.shape[0]}
     endpoints, status, reason = tracked[0], tracked[1], tracked[2]
-    return _result(target, endpoints, status, reason, "parameter", counts, time.perf_counter() - t0)
+    return result_from_endpoints(target, endpoints, status, reason, "parameter", counts, time.perf_counter() - t0)

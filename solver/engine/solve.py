@@ -49,7 +49,7 @@ def track(
     return tuple(np.concatenate(arrs) for arrs in zip(*parts))
 
 
-def _retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray, ...]) -> None:
+def retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray, ...]) -> None:
     """One more go for the failed paths, with small steps and a tight corrector; the
     arrays of ``tracked`` (endpoints, status, reason, winding, steps) are updated in place."""
     failed = np.flatnonzero(tracked[1] == PathStatus.FAILED)
@@ -59,7 +59,7 @@ def _retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray
             arr[failed] = new
 
 
-def _result(
+def result_from_endpoints(
     system: System,
     endpoints: np.ndarray,
     status: np.ndarray,
@@ -162,9 +162,9 @@ def solve(
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     hom = homotopy_data(system, start_system, rng)
     starts, tracked = _track_start(start_system, hom, options, progress)
-    _retry_failures(starts, hom, tracked)
+    retry_failures(starts, hom, tracked)
     endpoints, status, reason = tracked[:3]
-    return _result(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
+    return result_from_endpoints(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
 
 
 def _refuse_phc(system: System, max_paths: int) -> None:
@@ -296,7 +296,7 @@ def track_batch(
     seconds = (time.perf_counter() - t0) / B
     bounds = np.concatenate([[0], np.cumsum(counts)])
     return [
-        _result(system, endpoints[sl], status[sl], reason[sl], start_kinds[b], root_counts[b], seconds)
+        result_from_endpoints(system, endpoints[sl], status[sl], reason[sl], start_kinds[b], root_counts[b], seconds)
         for b, system in enumerate(systems)
         for sl in [slice(bounds[b], bounds[b + 1])]
     ]

@@ -17,15 +17,16 @@ HomotopyContinuation.jl's ``monodromy_solve`` does with group actions.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
-from solver.engine.endpoints import collect_solutions, path_counts
+from solver.engine.endpoints import collect_solutions
 from solver.engine.parameter_homotopy import track_parameters
-from solver.engine.result import PathStatus, SolveResult
+from solver.engine.result import SolveResult
 from solver.engine.system import System
 from solver.networks.family import family_key, family_of, parameters_of
 from solver.networks.spec import NetworkSpec
@@ -107,25 +108,13 @@ def orbit_representatives(perms: np.ndarray, points: np.ndarray, digits: int = 6
 def expand_orbits(system: System, perms: np.ndarray, result: SolveResult) -> SolveResult:
     """``result`` with every finite solution's permutation images added, refined and merged
     on ``system`` (the path counts stay those of the paths actually tracked)."""
-    finite = [s for s in result.solutions]
-    if not finite:
+    if not result.solutions:
         return result
-    images = np.concatenate([s.values[perms] for s in finite])
-    statuses = np.repeat([int(s.status) for s in finite], len(perms))
+    images = np.concatenate([s.values[perms] for s in result.solutions])
+    statuses = np.repeat([int(s.status) for s in result.solutions], len(perms))
     solutions, _ = collect_solutions(system, images, statuses)
-    counts = dict(result.counts)
-    counts["real"] = sum(1 for s in solutions if s.real)
-    return SolveResult(
-        variables=result.variables,
-        start_system=result.start_system,
-        backend=result.backend,
-        root_counts=result.root_counts,
-        paths=result.paths,
-        counts=counts,
-        solutions=solutions,
-        seconds=result.seconds,
-        failures=result.failures,
-    )
+    counts = {**result.counts, "real": sum(1 for s in solutions if s.real)}
+    return dataclasses.replace(result, counts=counts, solutions=solutions)
 
 
 def solve_by_family(
