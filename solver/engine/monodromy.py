@@ -123,19 +123,30 @@ class _SolutionSet:
 
     def add(self, candidates: np.ndarray) -> int:
         """Add each candidate that is not known, with its orbit; returns the new orbits."""
-        added = 0
         xs = np.asarray(candidates, np.complex128).reshape(-1, self.points.shape[1])
         xs = xs[np.isfinite(xs).all(axis=1)]
-        # one query for the batch; the few new ones are then checked one by one, since
-        # an earlier candidate's orbit may hold a later one
-        for x in xs[~self._known(xs)]:
-            if self._known(x[None, :])[0]:
-                continue
-            self.representatives.append(self.points.shape[0])
-            self.points = np.vstack([self.points, self._orbit(x)])
-            self._tree = None
-            added += 1
-        return added
+        fresh = xs[~self._known(xs)]
+        if fresh.shape[0] == 0:
+            return 0
+        # an earlier fresh candidate's orbit may hold a later one: one tree over all the
+        # fresh orbits' images, and a candidate is taken when no image of a taken one is near
+        orbits = [self._orbit(x) for x in fresh]
+        owner = np.repeat(np.arange(len(orbits)), [o.shape[0] for o in orbits])
+        images = np.vstack(orbits)
+        tree = cKDTree(np.hstack([images.real, images.imag]))
+        taken = np.zeros(len(orbits), bool)
+        for i, x in enumerate(fresh):
+            near = tree.query_ball_point(np.hstack([x.real, x.imag]), self.tolerance * (1.0 + np.abs(x).max()), p=np.inf)
+            if not taken[owner[near]].any():
+                taken[i] = True
+        kept = [orbits[i] for i in np.flatnonzero(taken)]
+        row = self.points.shape[0]
+        for orbit in kept:
+            self.representatives.append(row)
+            row += orbit.shape[0]
+        self.points = np.vstack([self.points] + kept)
+        self._tree = None
+        return int(taken.sum())
 
 
 def regular_points(solutions: Sequence[Solution], n: int) -> np.ndarray:
