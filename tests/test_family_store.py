@@ -10,6 +10,7 @@ linear-product family must not have gained solutions in its monodromy cross-chec
 from __future__ import annotations
 
 import json
+import os
 import logging
 import shutil
 import zipfile
@@ -120,6 +121,20 @@ def test_generic_solutions_for_recomputes_and_overwrites_a_corrupt_file(tmp_path
     assert cached and np.array_equal(g3.solutions, g2.solutions)
     # the recomputed file is whole and valid
     assert load_generic(UNSHIPPED, [tmp_path]) is not None
+
+
+def test_a_file_is_read_once_per_process_until_it_changes(tmp_path):
+    path = save_generic(shipped(KEY), tmp_path)
+    first = load_generic(KEY, [tmp_path])
+    assert load_generic(KEY, [tmp_path]) is first  # the in-process cache
+    assert not first.solutions.flags.writeable  # shared, so nobody may change it
+    _rewrite(path, solutions=shipped(KEY).solutions + 1e-3)  # now wrong: must be re-read and refused
+    os.utime(path, ns=(1, 1))  # a time of its own, however coarse the file system's clock
+    assert load_generic(KEY, [tmp_path]) is None
+    save_generic(shipped(KEY), tmp_path)
+    os.utime(path, ns=(2, 2))
+    again = load_generic(KEY, [tmp_path])
+    assert again is not None and again is not first and np.array_equal(again.solutions, first.solutions)
 
 
 def test_default_directory_follows_the_environment(tmp_path, monkeypatch):

@@ -37,6 +37,7 @@ import os
 import tempfile
 import time
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -204,13 +205,34 @@ def load_generic(key: FamilyKey, directories: Sequence[Path] | None = None) -> G
     """
     for directory in [default_directory(), SHIPPED_DIRECTORY] if directories is None else directories:
         path = family_file(key, Path(directory))
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
         if not path.is_file():
             continue
+        # the in-process cache: a file is read and validated once while it is unchanged
+        tag = (str(path.resolve()), key.id, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if tag in _READ:
+            _READ.move_to_end(tag)
+            return _READ[tag]
         try:
-            return read_generic(path, key)
+            found = read_generic(path, key)
         except StoreError as err:
             log.warning("family file refused, it will be recomputed: %s", err)
+            continue
+        for array in (found.parameters, found.solutions):
+            array.setflags(write=False)  # shared by every later caller of this process
+        _READ[tag] = found
+        while len(_READ) > READ_CACHE_SIZE:
+            _READ.popitem(last=False)
+        return found
     return None
+
+
+#: families kept in memory by :func:`load_generic` (least recently used dropped first)
+READ_CACHE_SIZE = 16
+_READ: "OrderedDict[tuple, GenericSolutions]" = OrderedDict()
 
 
 # -- computing -----------------------------------------------------------------------------
