@@ -38,7 +38,7 @@ from api.jobs.runner import Runner
 from api.jobs.store import JobStore
 from api.metrics import ServiceMetrics, app_source
 from api.middleware import BodyLimit, ErrorShield, RequestMetrics
-from api.routes import jobs, ops, solve
+from api.routes import jobs, ops, pages, solve
 from api.ratelimit import RateLimiter
 from api.settings import Settings
 
@@ -125,6 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     install_error_handlers(app)
-    for router in (solve.router, jobs.router, ops.router, ops.docs_router):
+    for router in (solve.router, jobs.router, ops.router, ops.docs_router, pages.router):
         app.include_router(router)
     return app
