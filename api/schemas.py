@@ -37,7 +37,7 @@ class JobOut(BaseModel):
     """A job as answered by every job endpoint."""
 
     id: str
-    kind: Literal["network", "system"]
+    kind: Literal["network", "system", "family"]
     status: Literal["queued", "running", "done", "failed", "cancelled"]
     cached: bool = Field(description="answered from the result cache without solving")
     progress: Progress
@@ -48,7 +48,56 @@ class JobOut(BaseModel):
     finished: Optional[float] = None
     note: Optional[str] = None
     error: Optional[dict] = None
-    result: Optional[dict] = Field(None, description="when done: the network result (mode, counts, critical points, candidates with weights) or the lps solve JSON")
+    after: Optional[str] = Field(None, description="the job this one runs after: an exact-mode spec's family job")
+    waiting_for: Optional[str] = Field(None, description="while queued: the job it waits for, still queued or running")
+    result: Optional[dict] = Field(None, description="when done: the network result (mode, counts, critical points, candidates with weights), the lps solve JSON, or the family's summary")
+
+
+class JobSummary(BaseModel):
+    """A job in the caller's list: as :class:`JobOut` without the result, with ``mode``
+    (the requested mode of a layer spec, the start system of a PHC system)."""
+
+    id: str
+    kind: str = Field(description="network, system, or another kind of job the service runs")
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    mode: Optional[str] = None
+    progress: Progress
+    attempts: int
+    spec_hash: str
+    created: float
+    started: Optional[float] = None
+    finished: Optional[float] = None
+    note: Optional[str] = None
+    error: Optional[dict] = None
+
+
+class JobList(BaseModel):
+    """The caller's most recent jobs, newest first."""
+
+    jobs: list[JobSummary]
+
+
+class SurrogateCurve(BaseModel):
+    """One layer's activation and surrogate on the surrogate's interval (the fit every
+    mode uses), sampled for a plot."""
+
+    layer: int
+    activation: str
+    degree: int
+    interval: list[float]
+    coefficients: list[float] = Field(description="monomial coefficients, ascending")
+    max_error: float = Field(description="max |activation - surrogate| on the interval")
+    rms_error: float
+    roots: list[float]
+    x: list[float]
+    activation_values: list[float]
+    surrogate_values: list[float]
+
+
+class SurrogateCurves(BaseModel):
+    """Per layer, in order."""
+
+    layers: list[SurrogateCurve]
 
 
 class ErrorOut(BaseModel):
@@ -73,3 +122,35 @@ SOLVE_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": JobOut, "description": "queued or running: poll Location"},
     **ERRORS,
 }
+
+
+class StoredFamily(BaseModel):
+    """A network family exact mode finds stored: its generic member's solutions."""
+
+    id: str = Field(description="widths, bias flags and per-layer surrogate degrees, e.g. 1-2-1.b11.d21")
+    finite: Optional[int] = Field(None, description="the generic count: finite solutions of the generic member")
+    orbits: Optional[int] = Field(None, description="their orbits under hidden-neuron permutations")
+    method: Optional[str] = Field(None, description="linear-product or monodromy")
+    seed: Optional[int] = None
+    source: Literal["data", "shipped"] = Field(description="the service's data folder or the package")
+
+
+class FamilyJob(BaseModel):
+    """A family job: the one-time solve of a family no request found stored."""
+
+    id: str
+    family: Optional[str] = None
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: Progress
+    attempts: int
+    created: float
+    started: Optional[float] = None
+    finished: Optional[float] = None
+    error: Optional[dict] = None
+
+
+class FamiliesOut(BaseModel):
+    """The stored families, and the family jobs active or recent (active first, newest first)."""
+
+    stored: list[StoredFamily]
+    jobs: list[FamilyJob]

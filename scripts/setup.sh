@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Installs everything lps-init needs on a fresh Debian machine: PHCpack (apt), a virtual
-# environment with the pinned Python packages, and Debian's phcpy made importable from it.
+# Installs everything lps-init needs on a fresh Debian machine: PHCpack and Chromium (apt),
+# a virtual environment with the pinned Python packages, and Debian's phcpy made
+# importable from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 EXTRAS=${EXTRAS:-test,torch,service,bench}
 
-if ! command -v phc >/dev/null 2>&1 || [ ! -d /usr/lib/python3/dist-packages/phcpy ]; then
-    echo "setup: installing phcpack and python3-phcpy with apt"
+# chromium: the browser the page tests drive (Playwright's own browser download is not
+# available on these machines; tests/test_pages.py points Playwright at this one)
+if ! command -v phc >/dev/null 2>&1 || [ ! -d /usr/lib/python3/dist-packages/phcpy ] \
+        || ! command -v chromium >/dev/null 2>&1; then
+    echo "setup: installing phcpack, python3-phcpy and chromium with apt"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq phcpack python3-phcpy >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq phcpack python3-phcpy chromium >/dev/null
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

@@ -1,4 +1,5 @@
-"""``/jobs/{job_id}``: a job's status and result, its weights, and cancelling it."""
+"""``/jobs``: the caller's jobs; ``/jobs/{job_id}``: a job's status and result, its request,
+its weights, its surrogate curves (for the web page's plots), and cancelling it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api import engine
-from api.deps import DeskDep, JobDep, get_caller
+from api.curves import surrogate_curves
+from api.deps import CallerDep, DeskDep, JobDep, StoreDep, get_caller
 from api.errors import ApiError
-from api.schemas import ERRORS, ErrorOut, JobOut
+from api.jobs.listing import owned_jobs, summary
+from api.schemas import ERRORS, ErrorOut, JobList, JobOut, SurrogateCurves
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(get_caller)])
 
@@ -20,6 +23,13 @@ _NOT_FOUND = {404: {"model": ErrorOut}, 401: ERRORS[401]}
 _CONFLICT = {409: {"model": ErrorOut}}
 _SAFETENSORS = {200: {"content": {"application/octet-stream": {}},
                       "description": "safetensors file, tensors '{k}.weight' and '{k}.bias'"}}
+
+
+@router.get("", response_model=JobList, responses={401: ERRORS[401]},
+            summary="The caller's most recent jobs, newest first, without their results")
+async def list_jobs(caller: CallerDep, store: StoreDep,
+                    limit: Annotated[int, Query(ge=1, le=500, description="most jobs to list")] = 50) -> dict:
+    return {"jobs": [summary(job) for job in owned_jobs(store, caller, limit)]}
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_NOT_FOUND,
@@ -46,6 +56,20 @@ async def job_weights(job: JobDep, desk: DeskDep,
         raise ApiError(404, "no_such_candidate", str(exc), candidates=len(result.get("candidates") or [])) from None
     disposition = f'attachment; filename="{job.id}-candidate{candidate}.safetensors"'
     return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
+
+
+@router.get("/{job_id}/request", response_model=dict, responses=_NOT_FOUND,
+            summary="The job's request as validated (defaults filled in): the layer spec, or the system and its options")
+async def job_request(job: JobDep) -> dict:
+    return job.request
+
+
+@router.get("/{job_id}/surrogates", response_model=SurrogateCurves, responses={**_NOT_FOUND, **_CONFLICT},
+            summary="Each layer's activation and surrogate, sampled on the surrogate's interval, with the fit errors")
+async def job_surrogates(job: JobDep) -> dict:
+    if job.kind != "network":
+        raise ApiError(409, "no_surrogates", "this job solved a polynomial system; only layer-spec jobs have surrogates")
+    return {"layers": await anyio.to_thread.run_sync(surrogate_curves, job.request)}
 
 
 @router.delete("/{job_id}", response_model=JobOut, responses={**_NOT_FOUND, **_CONFLICT},
