@@ -20,6 +20,7 @@ import numpy as np
 from solver.cli.errors import CommandError
 from solver.cli.files import read_spec, write_text, writing
 from solver.cli.network import SPEC_HELP, run_exact
+from solver.networks.companion_facts import companion_facts, companion_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from solver.networks.spec import NetworkSpec
@@ -68,7 +69,8 @@ def _init_exact(spec: "NetworkSpec", args: argparse.Namespace) -> int:
             "try another surrogate degree, weight decay or mode"
         )
     best = result.candidates[0]
-    meta = result.to_json()
+    facts = companion_facts(spec, [p.params for p in result.candidates])
+    meta = {**result.to_json(), **facts}
     meta["weights"] = {k: v.tolist() for k, v in to_tensors(spec, best.params).items()}
     if args.out:
         metadata = {"mode": "exact", "kind": best.kind, "loss": repr(best.loss), "spec_hash": spec.canonical_hash()}
@@ -83,6 +85,8 @@ def _init_exact(spec: "NetworkSpec", args: argparse.Namespace) -> int:
             f"{result.seconds:.3g} s",
             file=sys.stderr,
         )
+        for line in companion_lines(facts):
+            print(line, file=sys.stderr)
     return 0
 
 
@@ -122,5 +126,7 @@ def _init_modes(spec: "NetworkSpec", args: argparse.Namespace) -> int:
                 f"split {layer['split_fraction']:.0%}, dead {layer['dead_fraction']:.0%} ({layer.get('method', '')})",
                 file=sys.stderr,
             )
+        for line in companion_lines(result):
+            print(line, file=sys.stderr)
     return 0
 

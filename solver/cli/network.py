@@ -24,6 +24,7 @@ from solver.cli.errors import CommandError
 from solver.cli.files import read_spec, write_text
 from solver.cli.progress import progress_bar, wanted
 from solver.engine.formats.phc import format_system
+from solver.networks.companion_facts import companion_facts, companion_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from solver.networks.critical_points import CriticalPointsResult
@@ -78,14 +79,16 @@ def cmd_system(args: argparse.Namespace) -> int:
 
 def run_exact(spec: "NetworkSpec", backend: str, quiet: bool) -> "CriticalPointsResult":
     """Every critical point of the spec's surrogate loss, with a bar unless ``quiet``."""
-    from solver.networks.critical_points import find_critical_points
+    from solver.networks.critical_points import find_critical_points, preferred_method
 
     with progress_bar(wanted(quiet)) as update:
-        return find_critical_points(spec, backend=backend, progress=update)
+        return find_critical_points(spec, backend=backend, progress=update, method=preferred_method(spec, backend))
 
 
 def _method_line(s: dict) -> str:
     """How exact mode solved: the family (generic count, cache, completeness) or the start system."""
+    if s.get("method") == "closed-form":
+        return "  method: closed form of deep linear networks (Ziyin, Li, Meng 2022): no paths; real critical points only"
     if s.get("method") != "family":
         return f"  method: {s.get('method', 'linear-product')} start system"
     line = (f"  method: family {s['family']} ({s['generic_count']} generic solutions by {s['generic_method']}, "
@@ -95,8 +98,9 @@ def _method_line(s: dict) -> str:
     return line
 
 
-def summary(result: "CriticalPointsResult") -> str:
-    """The human-readable report of ``lps critical``: counts, then one line per point."""
+def summary(result: "CriticalPointsResult", facts: dict | None = None) -> str:
+    """The human-readable report of ``lps critical``: counts, one line per point, then the
+    companion papers' facts (``facts``, computed when not given)."""
     c, rc, s = result.counts(), result.root_counts, result.solve_summary
     surrogates = {x.describe() for x in result.loss.surrogates if x.activation != "identity"}
     lines = [
@@ -114,14 +118,16 @@ def summary(result: "CriticalPointsResult") -> str:
             f"params {np.array2string(p.params, precision=6, max_line_width=10_000)}"
         )
     lines.append(f"  candidates: {result.candidates_note}")
+    lines += companion_lines(facts if facts is not None else companion_facts(result.spec, [p.params for p in result.candidates]))
     return "\n".join(lines) + "\n"
 
 
 def cmd_critical(args: argparse.Namespace) -> int:
     """Find every critical point; the summary on stdout and/or the JSON result."""
     result = run_exact(read_spec(args.spec), args.backend, args.quiet)
+    facts = companion_facts(result.spec, [p.params for p in result.candidates])
     if args.json:
-        write_text(args.json, json.dumps(result.to_json(), indent=1) + "\n")
+        write_text(args.json, json.dumps({**result.to_json(), **facts}, indent=1) + "\n")
     if args.json != "-":
-        sys.stdout.write(summary(result))
+        sys.stdout.write(summary(result, facts))
     return 0

@@ -123,8 +123,12 @@ def choose_mode(
     exact_paths = None
     if spec is not None:
         weight_decay = spec.weight_decay  # the spec's own lambda is the one exact mode would use
+    linear = _linear_note(spec)
     if weight_decay <= 0:
         notes.append("exact needs weight_decay > 0")
+    elif linear is not None and linear[0]:
+        return ModeChoice("exact", f"{sizes}: exact by the closed form of deep linear networks (Ziyin et al. 2022), "
+                                   f"no homotopy{linear[1]}", exact_paths=0)
     elif P > EXACT_MAX_PARAMETERS:
         notes.append(
             f"exact: {P} parameters > {EXACT_MAX_PARAMETERS}, the start system's path count is far beyond "
@@ -145,6 +149,8 @@ def choose_mode(
             work = (f"its family {counts['family']} has {exact_paths} generic solutions (one path each at most)"
                     if method == "family" else f"its linear-product start system has {exact_paths} paths")
             return ModeChoice("exact", f"{sizes}: exact, {work} <= max_paths={max_paths}", exact_paths=exact_paths)
+    if linear is not None and linear[1]:
+        notes.append(linear[1].lstrip("; "))
     lw = layerwise_path_count(defs, degree, projection_dim, weight_decay)
     hidden = sum(l.out_features for k, l in enumerate(defs) if not (k == len(defs) - 1 and l.activation == "identity"))
     if lw <= layerwise_budget:
@@ -156,6 +162,19 @@ def choose_mode(
         )
     notes.append(f"layerwise: {hidden} neuron systems with {lw} paths in all > budget {layerwise_budget}")
     return ModeChoice("start", f"{sizes}: start ({'; '.join(notes)})", exact_paths=exact_paths, layerwise_paths=lw)
+
+
+def _linear_note(spec) -> tuple[bool, str] | None:
+    """For an all-identity spec with targets: (closed form applies, "; WARNING ..." when the
+    origin is a local minimum for its weight decay, else ""); None otherwise."""
+    if spec is None or spec.data.y is None:
+        return None
+    from solver.networks.linear_closed_form import closed_form_reason, is_linear, origin_check
+
+    if not is_linear(spec) or len(spec.layers) < 2 or spec.weight_decay <= 0:
+        return None
+    warning = origin_check(spec).warning()
+    return closed_form_reason(spec) is None, f"; WARNING: {warning}" if warning else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -279,7 +298,8 @@ def run_spec(spec, *, mode: str | None = None, progress: Callable[[int, int], No
     dict
         ``mode``, ``reason``, ``counts``, ``layers`` (per layer: neurons, active, split and
         dead fractions, method facts), ``seconds``, ``weights`` (``"{k}.weight"`` and
-        ``"{k}.bias"`` as nested lists); exact mode adds ``candidates`` and ``exact``.
+        ``"{k}.bias"`` as nested lists); exact mode adds ``candidates`` and ``exact``; the
+        companion papers' facts (:mod:`solver.networks.companion_facts`) ride along.
     """
     from solver.networks.spec import NetworkSpec, load_spec
 
@@ -308,4 +328,20 @@ def run_spec(spec, *, mode: str | None = None, progress: Callable[[int, int], No
         progress=progress,
         **options,
     )
-    return res.to_json(include_weights=True)
+    out = res.to_json(include_weights=True)
+    out.update(_companion_facts(spec, res))
+    return out
+
+
+def _companion_facts(spec, res: InitResult) -> dict:
+    """:func:`solver.networks.companion_facts.companion_facts` for the result's candidates
+    (exact mode) or its weights."""
+    from solver.networks.companion_facts import companion_facts
+    from solver.networks.weights_io import flatten
+
+    cands = res.extra.get("candidates") or []
+    if cands:
+        thetas = [np.asarray(c["params"], dtype=np.float64) for c in cands]
+    else:
+        thetas = [flatten([(l.weight, l.bias) for l in res.layers])] if res.layers else []
+    return companion_facts(spec, thetas)

@@ -241,8 +241,18 @@ def choose_candidates(points: list[CriticalPoint], k: int) -> tuple[list[Critica
     return chosen + fill, note
 
 
-#: how exact mode finds the critical points
-METHODS = ("auto", "family", "linear-product")
+#: how exact mode finds the critical points (closed-form: identity networks, Ziyin et al. 2022,
+#: :mod:`solver.networks.linear_closed_form`)
+METHODS = ("auto", "family", "linear-product", "closed-form")
+
+
+def preferred_method(spec: NetworkSpec, backend: str = "numba") -> str:
+    """The method exact mode runs for ``spec`` (:func:`run_exact`, ``lps critical``): the
+    closed form where it applies (any size, no homotopy), else ``auto``. The phcpy backend
+    always tracks (a cross-check from the command line)."""
+    from solver.networks.linear_closed_form import closed_form_reason
+
+    return "closed-form" if backend == "numba" and closed_form_reason(spec) is None else "auto"
 
 
 def find_critical_points(
@@ -266,7 +276,8 @@ def find_critical_points(
     options : TrackerOptions or preset name, optional
     mixed_volume : bool
         Also report phcpy's mixed volume among the root counts (linear-product method).
-    method : {"auto", "family", "linear-product"}
+    method : {"auto", "family", "linear-product", "closed-form"}
+        ``closed-form``: identity networks by :mod:`solver.networks.linear_closed_form`;
         ``family``: a parameter homotopy from the architecture's stored generic solutions
         (:mod:`solver.networks.family_solve`), computing and storing them first when they
         are missing; ``linear-product``: the network's linear-product start system;
@@ -283,6 +294,10 @@ def find_critical_points(
         raise ExactModeError(f"unknown exact-mode method {method!r}; choose from {', '.join(METHODS)}")
     t0 = time.perf_counter()
     check_exact_spec(spec)
+    if method == "closed-form":
+        from solver.networks.linear_closed_form import linear_critical_points
+
+        return linear_critical_points(spec)
     loss = network_loss(spec)
     if method == "family" or (method == "auto" and backend == "numba"):
         counts, summary, result, structure = _by_family(spec, loss, progress, options, family_directory)
@@ -332,16 +347,20 @@ def stored_generic(spec: NetworkSpec, family_directory=None):
 
 
 def exact_budget(spec: NetworkSpec, max_paths: Optional[int] = None, family_directory=None,
-                 stored=False) -> tuple[str, int, dict]:
+                 stored=False, closed_form: bool = True) -> tuple[str, int, dict]:
     """Exact mode's work for ``spec`` before any tracking: ``(method, paths, counts)``.
 
     With the architecture's family stored, the paths are the family's generic count (one
     path per generic solution at most); otherwise the network's linear-product count (the
     one-time generic solve tracks that start system). Raises :class:`BudgetExceeded`
     above ``max_paths`` (default: the spec's), naming the counts. ``stored`` passes the
-    result of :func:`stored_generic` when the caller has it already.
+    result of :func:`stored_generic` when the caller has it already. A spec the closed form
+    covers (:func:`preferred_method`) costs no path, unless ``closed_form`` is False.
     """
     from solver.networks.family import family_key
+
+    if closed_form and preferred_method(spec) == "closed-form":
+        return "closed-form", 0, {"method": "closed-form", "paths": 0, "max_paths": spec.max_paths if max_paths is None else int(max_paths)}
 
     max_paths = spec.max_paths if max_paths is None else int(max_paths)
     key = family_key(spec)
@@ -368,7 +387,7 @@ def _by_family(spec: NetworkSpec, loss: NetworkLoss, progress, options, director
     from solver.networks.family_solve import solve_by_family
 
     stored = stored_generic(spec, directory)  # read and validated once per request
-    _, _, budget = exact_budget(spec, family_directory=directory, stored=stored)
+    _, _, budget = exact_budget(spec, family_directory=directory, stored=stored, closed_form=False)
     solved = solve_by_family(spec, loss.system, progress=progress, options=options, directory=directory,
                              generic=stored)
     counts = {"total_degree": loss.system.total_degree, "linear_product": budget.get("linear_product"),
@@ -415,5 +434,6 @@ def _solve_summary(result) -> dict:
 
 
 def run_exact(spec: NetworkSpec, progress: Optional[Callable[[int, int], None]] = None) -> CriticalPointsResult:
-    """Exact mode as the init modes call it (:func:`find_critical_points`, numba backend)."""
-    return find_critical_points(spec, progress=progress)
+    """Exact mode as the init modes call it (:func:`find_critical_points`, numba backend,
+    :func:`preferred_method`)."""
+    return find_critical_points(spec, progress=progress, method=preferred_method(spec))

@@ -1,0 +1,49 @@
+"""What the companion papers add to every report: one function for the CLI, the init modes
+and the service.
+
+- ``linear_origin`` (all-identity networks): whether the origin is a local minimum for the
+  spec's weight decay (Ziyin, Li and Meng, arXiv 2202.04777;
+  :mod:`solver.networks.linear_closed_form`).
+
+:func:`companion_facts` returns the JSON-ready facts; :func:`companion_lines` the lines the
+command line prints. Each fact is computed only where it applies.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from solver.networks.spec import NetworkSpec
+
+
+def _linear_origin(spec: NetworkSpec) -> dict | None:
+    from solver.networks.linear_closed_form import closed_form_reason, is_linear, origin_check
+
+    if not is_linear(spec) or spec.data.y is None or len(spec.layers) < 2:
+        return None
+    check = origin_check(spec)
+    reason = closed_form_reason(spec)
+    return {**check.to_json(), "warning": check.warning(),
+            "closed_form": reason is None, "closed_form_reason": reason}
+
+
+def companion_facts(spec: NetworkSpec, thetas: Sequence[np.ndarray] = ()) -> dict:
+    """The companion papers' facts for ``spec`` and its candidates ``thetas`` (state_dict order)."""
+    out: dict = {}
+    origin = _linear_origin(spec)
+    if origin is not None:
+        out["linear_origin"] = origin
+    return out
+
+
+def companion_lines(facts: dict) -> list[str]:
+    """The facts as indented lines for ``lps critical`` and ``lps init``."""
+    lines = []
+    origin = facts.get("linear_origin")
+    if origin is not None:
+        state = "a strict local minimum" if origin["local_minimum"] else "not a local minimum"
+        lines.append(f"  linear network: the origin is {state} (Hessian's smallest eigenvalue "
+                     f"{origin['smallest_eigenvalue']:.3g})" + (f"; WARNING: {origin['warning']}" if origin["warning"] else ""))
+    return lines
