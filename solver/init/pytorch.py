@@ -68,6 +68,10 @@ class InitReport:
     counts : dict
         Weight layers, neurons, linear solves, systems and paths.
     seconds : float
+    curvature : dict
+        With ``curvature=True`` or ``scale="curvature"``: the Hessian block norm of every
+        weight layer (``before``; and ``gains``, ``after`` when rescaled),
+        :mod:`solver.networks.curvature`.
     """
 
     mode: str
@@ -75,6 +79,7 @@ class InitReport:
     layers: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    curvature: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
         lines = [f"lps init_: mode {self.mode} ({self.reason}); {self.seconds:.3g} s"]
@@ -86,7 +91,10 @@ class InitReport:
         return "\n".join(lines)
 
     def to_json(self) -> dict:
-        return {"mode": self.mode, "reason": self.reason, "layers": self.layers, "counts": self.counts, "seconds": self.seconds}
+        out = {"mode": self.mode, "reason": self.reason, "layers": self.layers, "counts": self.counts, "seconds": self.seconds}
+        if self.curvature:
+            out["curvature"] = self.curvature
+        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,6 +393,8 @@ def init_(
     max_patches: int = DEFAULT_MAX_PATCHES,
     batch: int | None = 8,
     verbose: bool = False,
+    scale: str | None = None,
+    curvature: bool = False,
 ) -> InitReport:
     """Initialise every Linear/Conv1d/Conv2d of an ``nn.Sequential`` in place from data.
 
@@ -418,11 +428,60 @@ def init_(
         Layerwise neurons per engine call.
     verbose : bool
         Print the report.
+    scale : {None, "curvature"}
+        ``"curvature"``: after the weights are chosen, rescale each weight layer's gain so
+        that the per-layer Hessian block norms are equal (Skorski, Temperoni, Theobald 2020;
+        :func:`solver.networks.curvature.balance_gains`); needs ``y``.
+    curvature : bool
+        Report the per-layer Hessian block norms (``InitReport.curvature``; needs ``y``).
 
     Returns
     -------
     InitReport
     """
+    if scale not in (None, "curvature"):
+        raise InitError(f"unknown scale {scale!r}; choose None or 'curvature'")
+    if (scale or curvature) and y is None:
+        raise InitError("curvature needs targets y (the loss's Hessian)")
+    rep = _init_weights(model, x, y, mode, seed, degree, interval, weight_decay, max_points, projection_dim,
+                        layerwise_budget, max_paths, max_patches, batch)
+    if scale or curvature:
+        rep.curvature = _curvature(model, x, y, rescale=scale == "curvature")
+    return _report(rep, verbose)
+
+
+def _curvature(model, x, y, rescale: bool) -> dict:
+    """Per-layer Hessian block norms, and the curvature rescaling (module docstring of
+    :mod:`solver.networks.curvature`)."""
+    from solver.networks.curvature import balance_gains, module_curvature
+
+    plan, xt, ya = _check_inputs(model, x, y, "auto")
+    weights = [p for p in plan if p["role"] == "weight"]
+    names = [p["name"] for p in weights]
+    before, whole = module_curvature(model, names, xt, ya)
+    out = {"reference": "Skorski, Temperoni, Theobald 2020 (arXiv 2004.09506)",
+           "before": [n.value for n in before], "whole_before": whole.value}
+    if not rescale:
+        return out
+    gains = balance_gains(out["before"])
+    running = 1.0
+    with torch.no_grad():
+        for p, g in zip(weights, gains):
+            running *= float(g)
+            p["module"].weight.mul_(float(g))
+            if p["module"].bias is not None:
+                p["module"].bias.mul_(running)
+    after, whole_after = module_curvature(model, names, xt, ya)
+    homogeneous = all(p["activation"] in ("relu", "leaky_relu", "identity") for p in weights)
+    out.update(gains=[float(g) for g in gains], after=[n.value for n in after], whole_after=whole_after.value,
+               function_preserved=homogeneous)
+    return out
+
+
+def _init_weights(model, x, y, mode, seed, degree, interval, weight_decay, max_points, projection_dim,
+                  layerwise_budget, max_paths, max_patches, batch) -> InitReport:
+    """:func:`init_` without the curvature step."""
+    verbose = False
     t0 = time.perf_counter()
     plan, xt, ya = _check_inputs(model, x, y, mode)
     weights = [p for p in plan if p["role"] == "weight"]

@@ -4,6 +4,8 @@ and the service.
 - ``linear_origin`` (all-identity networks): whether the origin is a local minimum for the
   spec's weight decay (Ziyin, Li and Meng, arXiv 2202.04777;
   :mod:`solver.networks.linear_closed_form`).
+- ``curvature``: the Hessian's spectral norm per layer block for every candidate (Skorski,
+  Temperoni and Theobald 2020; :mod:`solver.networks.curvature`; needs torch).
 
 :func:`companion_facts` returns the JSON-ready facts; :func:`companion_lines` the lines the
 command line prints. Each fact is computed only where it applies.
@@ -35,6 +37,10 @@ def companion_facts(spec: NetworkSpec, thetas: Sequence[np.ndarray] = ()) -> dic
     origin = _linear_origin(spec)
     if origin is not None:
         out["linear_origin"] = origin
+    if thetas:
+        from solver.networks.curvature import curvature_report
+
+        out["curvature"] = curvature_report(spec, list(thetas))
     return out
 
 
@@ -46,4 +52,11 @@ def companion_lines(facts: dict) -> list[str]:
         state = "a strict local minimum" if origin["local_minimum"] else "not a local minimum"
         lines.append(f"  linear network: the origin is {state} (Hessian's smallest eigenvalue "
                      f"{origin['smallest_eigenvalue']:.3g})" + (f"; WARNING: {origin['warning']}" if origin["warning"] else ""))
+    curvature = facts.get("curvature")
+    if curvature is not None:
+        if "skipped" in curvature:
+            lines.append(f"  curvature per layer: skipped ({curvature['skipped']})")
+        for k, c in enumerate(curvature.get("candidates", [])):
+            per = ", ".join(f"{l['spectral_norm']:.3g}" for l in c["layers"])
+            lines.append(f"  curvature, candidate {k}: ||H_ll|| per layer [{per}], whole {c['whole']['spectral_norm']:.3g}")
     return lines
