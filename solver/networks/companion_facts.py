@@ -4,6 +4,9 @@ and the service.
 - ``linear_origin`` (all-identity networks): whether the origin is a local minimum for the
   spec's weight decay (Ziyin, Li and Meng, arXiv 2202.04777;
   :mod:`solver.networks.linear_closed_form`).
+- ``condensation``: each hidden layer's surrogate multiplicity at 0 and the predicted number of
+  condensed orientations, and each candidate's first-layer orientations (Zhou et al. 2022;
+  :mod:`solver.networks.condensation`).
 - ``curvature``: the Hessian's spectral norm per layer block for every candidate (Skorski,
   Temperoni and Theobald 2020; :mod:`solver.networks.curvature`; needs torch).
 
@@ -37,6 +40,10 @@ def companion_facts(spec: NetworkSpec, thetas: Sequence[np.ndarray] = ()) -> dic
     origin = _linear_origin(spec)
     if origin is not None:
         out["linear_origin"] = origin
+    if len(spec.layers) > 1:
+        from solver.networks.condensation import condensation_report
+
+        out["condensation"] = condensation_report(spec, list(thetas))
     if thetas:
         from solver.networks.curvature import curvature_report
 
@@ -52,6 +59,16 @@ def companion_lines(facts: dict) -> list[str]:
         state = "a strict local minimum" if origin["local_minimum"] else "not a local minimum"
         lines.append(f"  linear network: the origin is {state} (Hessian's smallest eigenvalue "
                      f"{origin['smallest_eigenvalue']:.3g})" + (f"; WARNING: {origin['warning']}" if origin["warning"] else ""))
+    cond = facts.get("condensation")
+    if cond is not None:
+        for l in cond["layers"]:
+            lines.append(f"  condensation, layer {l['layer']} ({l['activation']}): surrogate root multiplicity at 0 "
+                         f"{l['root_multiplicity']}, multiplicity {l['multiplicity']}: at most "
+                         f"{l['predicted_max_orientations']} condensed orientations (Zhou et al.)")
+        if cond.get("candidates"):
+            lines.append("  first-layer orientations per candidate: " + ", ".join(
+                f"{c['first_layer_orientations']}" + (" (outside)" if c["outside_condensed_regime"] else "")
+                for c in cond["candidates"]))
     curvature = facts.get("curvature")
     if curvature is not None:
         if "skipped" in curvature:
