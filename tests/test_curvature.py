@@ -45,18 +45,57 @@ def layer_slices(spec):
     return out
 
 
-@pytest.mark.parametrize("widths,activation,seed", [((2, 3, 1), "tanh", 1), ((1, 4, 3, 2), "relu", 2),
-                                                    ((3, 2, 1), "sigmoid", 3)])
-def test_power_iteration_matches_dense_hessian(widths, activation, seed):
+def torch_model(spec, theta):
+    """The spec's network as a torch Sequential holding ``theta``."""
+    mods, k = [], 0
+    acts = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}
+    for layer in spec.layers:
+        lin = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias).double()
+        with torch.no_grad():
+            n = layer.out_features * layer.in_features
+            lin.weight.copy_(torch.tensor(theta[k:k + n]).reshape(lin.weight.shape))
+            k += n
+            if layer.bias:
+                lin.bias.copy_(torch.tensor(theta[k:k + layer.out_features]))
+                k += layer.out_features
+        mods.append(lin)
+        if layer.activation in acts:
+            mods.append(acts[layer.activation]())
+    return torch.nn.Sequential(*mods)
+
+
+CASES = [((2, 3, 1), "tanh", 1), ((1, 4, 3, 2), "relu", 2), ((3, 2, 1), "sigmoid", 3)]
+
+
+@pytest.mark.parametrize("widths,activation,seed", CASES)
+def test_numpy_power_iteration_matches_dense_hessian(widths, activation, seed):
+    """The reports' path: central differences of the backpropagated gradient."""
     spec = make_spec(widths, activation, 2, n_samples=7, seed=seed)
     theta = np.random.default_rng(seed).normal(size=spec.n_parameters)
-    got = spec_curvature(spec, theta, iterations=3000, tolerance=1e-13)
+    got = spec_curvature(spec, theta, iterations=3000, tolerance=1e-12)
     H = dense_data_hessian(spec, theta)
     for sl, layer in zip(layer_slices(spec), got["layers"]):
         expected = np.abs(np.linalg.eigvalsh(H[sl, sl])).max()
         assert layer["converged"]
         assert layer["spectral_norm"] == pytest.approx(expected, rel=1e-6)
     assert got["whole"]["spectral_norm"] == pytest.approx(np.abs(np.linalg.eigvalsh(H)).max(), rel=1e-6)
+
+
+@pytest.mark.parametrize("widths,activation,seed", CASES)
+def test_torch_power_iteration_matches_dense_hessian(widths, activation, seed):
+    """init_'s path: torch Hessian-vector products on the model."""
+    from solver.networks.curvature import module_curvature
+
+    spec = make_spec(widths, activation, 2, n_samples=7, seed=seed)
+    theta = np.random.default_rng(seed).normal(size=spec.n_parameters)
+    model = torch_model(spec, theta)
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    norms, whole = module_curvature(model, names, spec.data.x_array(), spec.data.y_array(),
+                                    iterations=3000, tolerance=1e-13)
+    H = dense_data_hessian(spec, theta)
+    for sl, n in zip(layer_slices(spec), norms):
+        assert n.converged and n.value == pytest.approx(np.abs(np.linalg.eigvalsh(H[sl, sl])).max(), rel=1e-8)
+    assert whole.value == pytest.approx(np.abs(np.linalg.eigvalsh(H)).max(), rel=1e-8)
 
 
 def test_balance_gains_equalise_norms_with_unit_product():

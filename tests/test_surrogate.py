@@ -52,7 +52,8 @@ def test_errors_shrink_with_degree(name):
     # L2 projections are nested: the rms error never grows and shrinks over two degrees
     assert all(b <= a * (1 + 1e-9) for a, b in zip(rms, rms[1:]))
     assert all(rms[k + 2] < rms[k] for k in range(6))
-    assert mx[-1] < 0.5 * mx[0]
+    if name != "threshold":  # a step's sup error is at least 1/2 at its jump, whatever the degree
+        assert mx[-1] < 0.5 * mx[0]
 
 
 @pytest.mark.parametrize("name", ["relu", "tanh", "gelu", "silu", "leaky_relu"])

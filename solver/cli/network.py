@@ -101,6 +101,9 @@ def _method_line(s: dict) -> str:
 def summary(result: "CriticalPointsResult", facts: dict | None = None) -> str:
     """The human-readable report of ``lps critical``: counts, one line per point, then the
     companion papers' facts (``facts``, computed when not given)."""
+    if hasattr(result, "summary_lines"):  # a result without paths (the threshold program)
+        facts = facts if facts is not None else companion_facts(result.spec, [p.params for p in result.candidates])
+        return "\n".join(result.summary_lines() + companion_lines(facts)) + "\n"
     c, rc, s = result.counts(), result.root_counts, result.solve_summary
     surrogates = {x.describe() for x in result.loss.surrogates if x.activation != "identity"}
     lines = [

@@ -129,6 +129,9 @@ def choose_mode(
     elif linear is not None and linear[0]:
         return ModeChoice("exact", f"{sizes}: exact by the closed form of deep linear networks (Ziyin et al. 2022), "
                                    f"no homotopy{linear[1]}", exact_paths=0)
+    elif spec is not None and _threshold_program(spec):
+        return ModeChoice("exact", f"{sizes}: exact by the convex program of two-layer threshold networks "
+                                   "(Ergen et al. 2023), no homotopy", exact_paths=0)
     elif P > EXACT_MAX_PARAMETERS:
         notes.append(
             f"exact: {P} parameters > {EXACT_MAX_PARAMETERS}, the start system's path count is far beyond "
@@ -162,6 +165,12 @@ def choose_mode(
         )
     notes.append(f"layerwise: {hidden} neuron systems with {lw} paths in all > budget {layerwise_budget}")
     return ModeChoice("start", f"{sizes}: start ({'; '.join(notes)})", exact_paths=exact_paths, layerwise_paths=lw)
+
+
+def _threshold_program(spec) -> bool:
+    from solver.networks.threshold_convex import convex_reason
+
+    return convex_reason(spec) is None
 
 
 def _linear_note(spec) -> tuple[bool, str] | None:

@@ -243,15 +243,21 @@ def choose_candidates(points: list[CriticalPoint], k: int) -> tuple[list[Critica
 
 #: how exact mode finds the critical points (closed-form: identity networks, Ziyin et al. 2022,
 #: :mod:`solver.networks.linear_closed_form`)
-METHODS = ("auto", "family", "linear-product", "closed-form")
+METHODS = ("auto", "family", "linear-product", "closed-form", "convex")
+#: the methods that track no path
+NO_PATH_METHODS = ("closed-form", "convex")
 
 
 def preferred_method(spec: NetworkSpec, backend: str = "numba") -> str:
     """The method exact mode runs for ``spec`` (:func:`run_exact`, ``lps critical``): the
-    closed form where it applies (any size, no homotopy), else ``auto``. The phcpy backend
-    always tracks (a cross-check from the command line)."""
+    closed form of identity networks or the convex program of two-layer threshold networks
+    where they apply (any size, no homotopy), else ``auto``. The phcpy backend always
+    tracks identity networks (a cross-check from the command line)."""
     from solver.networks.linear_closed_form import closed_form_reason
+    from solver.networks.threshold_convex import convex_reason
 
+    if convex_reason(spec) is None:
+        return "convex"
     return "closed-form" if backend == "numba" and closed_form_reason(spec) is None else "auto"
 
 
@@ -276,8 +282,10 @@ def find_critical_points(
     options : TrackerOptions or preset name, optional
     mixed_volume : bool
         Also report phcpy's mixed volume among the root counts (linear-product method).
-    method : {"auto", "family", "linear-product", "closed-form"}
+    method : {"auto", "family", "linear-product", "closed-form", "convex"}
         ``closed-form``: identity networks by :mod:`solver.networks.linear_closed_form`;
+        ``convex``: two-layer threshold networks by :mod:`solver.networks.threshold_convex`
+        (its own result type, with ``candidates``, ``to_json`` and ``summary_lines``);
         ``family``: a parameter homotopy from the architecture's stored generic solutions
         (:mod:`solver.networks.family_solve`), computing and storing them first when they
         are missing; ``linear-product``: the network's linear-product start system;
@@ -298,6 +306,10 @@ def find_critical_points(
         from solver.networks.linear_closed_form import linear_critical_points
 
         return linear_critical_points(spec)
+    if method == "convex":
+        from solver.networks.threshold_convex import threshold_program
+
+        return threshold_program(spec)
     loss = network_loss(spec)
     if method == "family" or (method == "auto" and backend == "numba"):
         counts, summary, result, structure = _by_family(spec, loss, progress, options, family_directory)
@@ -355,12 +367,13 @@ def exact_budget(spec: NetworkSpec, max_paths: Optional[int] = None, family_dire
     one-time generic solve tracks that start system). Raises :class:`BudgetExceeded`
     above ``max_paths`` (default: the spec's), naming the counts. ``stored`` passes the
     result of :func:`stored_generic` when the caller has it already. A spec the closed form
-    covers (:func:`preferred_method`) costs no path, unless ``closed_form`` is False.
+    covers, or the threshold program (:func:`preferred_method`), costs no path, unless
+    ``closed_form`` is False.
     """
     from solver.networks.family import family_key
 
-    if closed_form and preferred_method(spec) == "closed-form":
-        return "closed-form", 0, {"method": "closed-form", "paths": 0, "max_paths": spec.max_paths if max_paths is None else int(max_paths)}
+    if closed_form and preferred_method(spec) in NO_PATH_METHODS:
+        return preferred_method(spec), 0, {"method": "closed-form", "paths": 0, "max_paths": spec.max_paths if max_paths is None else int(max_paths)}
 
     max_paths = spec.max_paths if max_paths is None else int(max_paths)
     key = family_key(spec)

@@ -4,9 +4,12 @@ Skorski, Temperoni and Theobald, "Revisiting Initialization of Neural Networks" 
 2004.09506; ACML 2021) initialise by controlling the norm of the loss's Hessian across
 layers rather than the variance of activations. Here, for a set of weights, the block
 ``H_ll`` of the data term's Hessian that belongs to layer ``l`` (its weight and bias) has its
-spectral norm ``||H_ll||_2`` estimated by power iteration on Hessian-vector products (torch
-autograd: one backward pass through the gradient's graph per product); the whole Hessian's
-norm as well.
+spectral norm ``||H_ll||_2`` estimated by power iteration on Hessian-vector products; the
+whole Hessian's norm as well. For a torch model (``init_``) the products come from torch
+autograd (one backward pass through the gradient's graph per product); for a spec (the
+reports of ``lps critical``, ``lps init`` and the service, whose image has no torch) from
+central differences of the backpropagated gradient in numpy, ``(g(t + e v) - g(t - e v)) / 2e``
+(exact for piecewise-linear activations away from a kink, ``O(e^2)`` otherwise).
 
 The loss is the real network's (the spec's activations, not the surrogates) on the spec's
 data: ``1/(2N) sum_j ||f(x_j) - y_j||^2``; the weight decay, which adds ``lambda`` to every
@@ -18,7 +21,6 @@ so a positively homogeneous network, ReLU, leaky ReLU or identity, computes the 
 function), chosen so that the block norms, which scale as ``1 / g_l^2``, all equal their
 geometric mean.
 
-torch is optional: without it the report says so.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ MAX_WORK = 50_000_000
 
 
 class CurvatureError(LpsError, ValueError):
-    """Curvature cannot be measured (no torch, no targets)."""
+    """Curvature cannot be measured (no targets)."""
 
 
 @dataclass(frozen=True)
@@ -54,93 +56,114 @@ class SpectralNorm:
         return {"spectral_norm": float(self.value), "iterations": int(self.iterations), "converged": bool(self.converged)}
 
 
-def power_iteration(hvp: Callable, shapes: Sequence, *, iterations: int = DEFAULT_ITERATIONS,
+def power_iteration(hvp: Callable[[np.ndarray], np.ndarray], n: int, *, iterations: int = DEFAULT_ITERATIONS,
                     tolerance: float = DEFAULT_TOLERANCE, seed: int = 0) -> SpectralNorm:
-    """``||H||_2`` of a symmetric operator from its products ``hvp(vs) -> Hvs`` (lists of
-    tensors of ``shapes``): ``||H v||`` with ``v`` the normalised last product, which tends
-    to the largest eigenvalue modulus (also when ``+-rho`` are both eigenvalues)."""
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    v = [torch.randn(s, generator=gen, dtype=torch.float64) for s in shapes]
-    norm = torch.sqrt(sum((t * t).sum() for t in v))
-    v = [t / norm for t in v]
+    """``||H||_2`` of a symmetric ``n x n`` operator from its products ``hvp(v)``: ``||H v||``
+    with ``v`` the normalised last product, which tends to the largest eigenvalue modulus
+    (also when ``+-rho`` are both eigenvalues)."""
+    v = np.random.default_rng(seed).normal(size=n)
+    v /= np.linalg.norm(v)
     rho = 0.0
     for it in range(1, iterations + 1):
         hv = hvp(v)
-        new = float(torch.sqrt(sum((t * t).sum() for t in hv)))
+        new = float(np.linalg.norm(hv))
         if new == 0.0:
             return SpectralNorm(0.0, it, True)
-        v = [t / new for t in hv]
+        v = hv / new
         if abs(new - rho) <= tolerance * new:
             return SpectralNorm(new, it, True)
         rho = new
     return SpectralNorm(rho, iterations, False)
 
 
+def _block_norms(hvp_block: Callable[[list[int], np.ndarray], np.ndarray], sizes: Sequence[int],
+                 **options) -> tuple[list[SpectralNorm], SpectralNorm]:
+    """Per block (consecutive ``sizes``) and for the whole, from ``hvp_block(blocks, v)``."""
+    norms = [power_iteration(lambda v, k=k: hvp_block([k], v), n, **options) for k, n in enumerate(sizes)]
+    whole = power_iteration(lambda v: hvp_block(list(range(len(sizes))), v), int(sum(sizes)), **options)
+    return norms, whole
+
+
 def hessian_block_norms(loss, blocks: Sequence[Sequence], **options) -> tuple[list[SpectralNorm], SpectralNorm]:
-    """Per block of parameters (each a list of tensors with ``requires_grad``), ``||H_bb||_2``
-    of the scalar ``loss``; and the whole Hessian's over all blocks. The gradient's graph is
+    """Per block of torch parameters (each a list of tensors with ``requires_grad``)
+    ``||H_bb||_2`` of the scalar ``loss``, and the whole Hessian's. The gradient's graph is
     built once and reused by every product."""
     import torch
 
     params = [p for b in blocks for p in b]
-    grads = torch.autograd.grad(loss, params, create_graph=True)
-    starts = np.cumsum([0] + [len(b) for b in blocks])
+    # a step activation passes no gradient: such parameters have none (a zero Hessian row)
+    grads = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
+    owner = [k for k, b in enumerate(blocks) for _ in b]
 
-    def hvp_of(idx: list[int]) -> Callable:
-        def hvp(v):
-            out = torch.autograd.grad([grads[i] for i in idx], [params[i] for i in idx], grad_outputs=v,
-                                      retain_graph=True, allow_unused=True)
-            return [torch.zeros_like(params[i]) if o is None else o for i, o in zip(idx, out)]
-        return hvp
+    def hvp_block(which: list[int], v: np.ndarray) -> np.ndarray:
+        idx = [i for i in range(len(params)) if owner[i] in which]
+        parts, k = [], 0
+        for i in idx:
+            parts.append(torch.as_tensor(v[k:k + params[i].numel()], dtype=params[i].dtype).reshape(params[i].shape))
+            k += params[i].numel()
+        live = [j for j, i in enumerate(idx) if grads[i] is not None and grads[i].requires_grad]
+        out = [torch.zeros_like(params[i]) for i in idx]
+        if live:
+            got = torch.autograd.grad([grads[idx[j]] for j in live], [params[i] for i in idx],
+                                      grad_outputs=[parts[j] for j in live], retain_graph=True, allow_unused=True)
+            out = [torch.zeros_like(params[i]) if o is None else o for i, o in zip(idx, got)]
+        return np.concatenate([o.detach().numpy().reshape(-1) for o in out])
 
-    norms = []
-    for k in range(len(blocks)):
-        idx = list(range(starts[k], starts[k + 1]))
-        norms.append(power_iteration(hvp_of(idx), [params[i].shape for i in idx], **options))
-    whole = power_iteration(hvp_of(list(range(len(params)))), [p.shape for p in params], **options)
-    return norms, whole
+    return _block_norms(hvp_block, [sum(p.numel() for p in b) for b in blocks], **options)
 
 
-def torch_activation(name: str, negative_slope: float | None):
-    """The real activation ``name`` on torch tensors (PyTorch's definitions)."""
-    import torch
-    import torch.nn.functional as F
+def data_gradient(spec: NetworkSpec, theta: np.ndarray) -> np.ndarray:
+    """Gradient of the real network's data term ``1/(2N) sum ||f - y||^2`` (backpropagation)."""
+    from solver.networks.activations import activate, activation_derivative
+    from solver.networks.weights_io import unflatten
 
-    table = {
-        "relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "gelu": F.gelu, "silu": F.silu,
-        "identity": lambda z: z, "threshold": lambda z: (z >= 0).to(z.dtype),
-        "leaky_relu": lambda z: F.leaky_relu(z, negative_slope if negative_slope is not None else 0.01),
-    }
-    return table[name]
+    x, y = spec.data.x_array(), spec.data.y_array()
+    layers = unflatten(spec, np.asarray(theta, dtype=np.float64))
+    hs, zs = [x], []
+    for layer, (W, b) in zip(spec.layers, layers):
+        zs.append(hs[-1] @ W.T + (0.0 if b is None else b))
+        hs.append(activate(zs[-1], layer.activation, layer.negative_slope or 0.01))
+    delta = (hs[-1] - y) / x.shape[0]
+    parts: list[np.ndarray] = []
+    for k in range(len(spec.layers) - 1, -1, -1):
+        layer, (W, b) = spec.layers[k], layers[k]
+        delta = delta * activation_derivative(layer.activation, layer.negative_slope or 0.01)(zs[k])
+        parts[:0] = [(delta.T @ hs[k]).reshape(-1)] + ([delta.sum(axis=0)] if b is not None else [])
+        delta = delta @ W
+    return np.concatenate(parts)
+
+
+def _layer_sizes(spec: NetworkSpec) -> list[int]:
+    return [l.out_features * l.in_features + (l.out_features if l.bias else 0) for l in spec.layers]
 
 
 def spec_curvature(spec: NetworkSpec, theta: np.ndarray, **options) -> dict:
     """Per-layer Hessian block norms of the spec's real network at ``theta`` (state_dict
-    order) on its data: ``{"layers": [...], "whole": ..., "loss": data term}``."""
-    try:
-        import torch
-    except ImportError:
-        raise CurvatureError("curvature needs PyTorch: pip install 'lps-init[torch]'") from None
+    order) on its data (numpy, module docstring): ``{"layers", "whole", "data_loss"}``."""
     if spec.data.y is None:
         raise CurvatureError("curvature needs targets data.y (the loss's Hessian)")
+    theta = np.asarray(theta, dtype=np.float64)
+    sizes = _layer_sizes(spec)
+    starts = np.cumsum([0] + sizes)
+    eps = 1e-5 * (1.0 + float(np.abs(theta).max(initial=0.0)))
+
+    def hvp_block(which: list[int], v: np.ndarray) -> np.ndarray:
+        full = np.zeros_like(theta)
+        idx = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in which])
+        full[idx] = v
+        diff = (data_gradient(spec, theta + eps * full) - data_gradient(spec, theta - eps * full)) / (2 * eps)
+        return diff[idx]
+
+    norms, whole = _block_norms(hvp_block, sizes, **options)
+    from solver.networks.activations import activate
     from solver.networks.weights_io import unflatten
 
-    x = torch.tensor(spec.data.x_array())
-    y = torch.tensor(spec.data.y_array())
-    blocks = []
-    for W, b in unflatten(spec, np.asarray(theta, dtype=np.float64)):
-        blocks.append([torch.tensor(np.array(W), requires_grad=True)]
-                      + ([torch.tensor(np.array(b), requires_grad=True)] if b is not None else []))
-    h = x
-    for layer, block in zip(spec.layers, blocks):
-        h = h @ block[0].T + (block[1] if layer.bias else 0.0)
-        h = torch_activation(layer.activation, layer.negative_slope)(h)
-    r = h - y
-    data = 0.5 * (r * r).sum(dim=1).mean()
-    norms, whole = hessian_block_norms(data, blocks, **options)
-    return {"layers": [n.to_json() for n in norms], "whole": whole.to_json(), "data_loss": float(data.detach())}
+    h = spec.data.x_array()
+    for layer, (W, b) in zip(spec.layers, unflatten(spec, theta)):
+        h = activate(h @ W.T + (0.0 if b is None else b), layer.activation, layer.negative_slope or 0.01)
+    r = h - spec.data.y_array()
+    return {"layers": [n.to_json() for n in norms], "whole": whole.to_json(),
+            "data_loss": float(0.5 * np.mean(np.sum(r * r, axis=1)))}
 
 
 def curvature_report(spec: NetworkSpec, thetas: Sequence[np.ndarray]) -> dict:

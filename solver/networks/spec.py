@@ -100,7 +100,7 @@ class LayerSpec(BaseModel):
     in_features: int = Field(ge=1, description="inputs of the layer")
     out_features: int = Field(ge=1, description="outputs (neurons) of the layer")
     activation: Optional[Activation] = Field(
-        None, description="relu, leaky_relu, tanh, sigmoid, gelu, silu or identity; default relu for hidden layers, identity for the last"
+        None, description="relu, leaky_relu, tanh, sigmoid, gelu, silu, identity or threshold (the step 1[x >= 0]); default relu for hidden layers, identity for the last"
     )
     bias: bool = True
     negative_slope: Optional[float] = Field(None, description="leaky_relu only (default 0.01)")

@@ -215,7 +215,9 @@ def fit_surrogate(
 
     resid_q = fq - npleg.legval(tq, leg)
     rms = float(np.sqrt(max(wq @ resid_q**2, 0.0) / (hi - lo)))
-    grid = np.union1d(np.linspace(lo, hi, _GRID_POINTS), [k for k in kinks if lo <= k <= hi])
+    # kinks and the points just below them: a jump (the step) has its sup error at a one-sided limit
+    at_kinks = [k for k in kinks if lo <= k <= hi]
+    grid = np.union1d(np.linspace(lo, hi, _GRID_POINTS), at_kinks + [np.nextafter(k, -np.inf) for k in at_kinks if k > lo])
     max_err = float(np.abs(f(grid) - npleg.legval((grid - m) / h, leg)).max())
     roots = _real_roots_in(leg, m, h)
     return Surrogate(activation, degree, (lo, hi), coeffs, max_err, rms, roots, negative_slope, leg)
