@@ -14,6 +14,7 @@ import pytest
 from solver.networks.critical_points import find_critical_points
 from solver.networks.linear_closed_form import closed_form_reason, linear_critical_points, origin_check
 from solver.networks.spec import load_spec
+from tests.network_specs import torch_loss as shared_torch_loss
 from tests.point_sets import same_sets
 
 torch = pytest.importorskip("torch")
@@ -51,19 +52,8 @@ def sign_orbit(spec, theta):
 
 
 def torch_loss(spec, theta):
-    x = torch.tensor(spec.data.x_array())
-    y = torch.tensor(spec.data.y_array())
-    h, k = x, 0
-    for layer in spec.layers:
-        o, i = layer.out_features, layer.in_features
-        W = theta[k:k + o * i].reshape(o, i)
-        k += o * i
-        h = h @ W.T
-        if layer.bias:
-            h = h + theta[k:k + o]
-            k += o
-    r = h - y
-    return 0.5 * (r * r).sum(dim=1).mean() + 0.5 * spec.weight_decay * (theta * theta).sum()
+    """The shared independent torch loss; identity layers have the surrogate p(x) = x."""
+    return shared_torch_loss(spec, theta, spec.surrogates())
 
 
 def torch_grad_hessian_eigs(spec, theta):
