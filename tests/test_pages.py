@@ -19,6 +19,7 @@ import copy
 import json
 import re
 import shutil
+import time
 
 import httpx
 import numpy as np
@@ -29,7 +30,7 @@ from solver.networks.spec import EXAMPLE_SPEC, NetworkSpec
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(600),  # the machines that run this are often busy with other work
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/setup.sh installs it)"),
 ]
 
@@ -38,10 +39,32 @@ KEY, OTHER_KEY = "page-key-0123456789", "other-key-9876543210"
 JOB_WAIT_MS = 180_000
 
 
+def warm_up(svc: ServiceProcess) -> None:
+    """Solve the example's architecture once (another seed: the page's own submit stays a
+    new job). The first exact-mode count of a fresh server reads the family file in the
+    path counter's child; on a busy machine that can exceed the counter's 1 s and answer
+    422 ``precheck_seconds``, which is the service's business, not the page's."""
+    headers = {"Authorization": f"Bearer {OTHER_KEY}"}
+    for _ in range(20):
+        answer = httpx.post(svc.url + "/solve", json={**EXAMPLE_SPEC, "seed": 12345}, params={"wait": 120},
+                            headers=headers, timeout=180)
+        if answer.status_code != 422:
+            break
+        time.sleep(1)
+    job = answer.json()
+    assert answer.status_code in (200, 202), job
+    deadline = time.monotonic() + 240
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = httpx.get(svc.url + f"/jobs/{job['id']}", headers=headers, timeout=60).json()
+    assert job["status"] == "done", job
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     svc = ServiceProcess(tmp_path_factory.mktemp("pages"), env={"LPS_API_KEYS": f"{KEY},{OTHER_KEY}"})
     svc.start()
+    warm_up(svc)
     yield svc
     svc.stop()
 
@@ -69,6 +92,7 @@ class Watched:
 
     def __init__(self, browser, origin: str) -> None:
         self.context = browser.new_context(accept_downloads=True)
+        self.context.set_default_timeout(90_000)  # the machine may be busy with other work
         self.page = self.context.new_page()
         self.origin = origin
         self.errors: list[str] = []

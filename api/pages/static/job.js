@@ -57,6 +57,7 @@ function showSummary(job) {
     ["Status", el("span", { class: `status status-${job.status}`, id: "job-status" }, job.status)],
     ["Error", job.error ? el("span", { class: "reason", id: "job-error-reason" }, job.error.reason || JSON.stringify(job.error)) : null],
     ["Kind", job.kind],
+    ["Waiting for", job.waiting_for ? el("a", { href: `/ui/jobs/${job.waiting_for}` }, `job ${job.waiting_for.slice(0, 8)}`) : null],
     ...specRows(job),
     ["Submitted", fmtTime(job.created)],
     ["Duration", fmtDuration(jobDuration(job))],
@@ -209,6 +210,7 @@ async function showResult(job) {
     showSystem(result);
     return;
   }
+  if (job.kind !== "network") return; // another kind of job: its JSON below says it all
   if (result.exact) showCriticalPoints(result.exact);
   if (result.layers) showLayers(result.layers);
   if (result.candidates) showCandidates(result.candidates);
