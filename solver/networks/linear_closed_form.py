@@ -242,7 +242,9 @@ def norm_roots(sxx: np.ndarray, sxy: np.ndarray, depth: int, weight_decay: float
     if lo >= hi:
         return np.zeros(0)
     grid = np.geomspace(lo, hi, ROOT_GRID)
-    vals = np.array([phi(b) for b in grid])
+    vals = np.concatenate([  # phi on the grid, in chunks (one row per eigenvalue)
+        np.sum(c2[:, None] * g ** (2 * L - 4) / (g ** (2 * L - 2) * s[:, None] + lam) ** 2, axis=0) - 1.0
+        for g in np.array_split(grid, max(1, s.size * ROOT_GRID // 4_000_000))])
     roots = [brentq(phi, a, b, xtol=1e-300, rtol=1e-15)
              for a, b, fa, fb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:]) if fa * fb < 0]
     return np.array(roots)

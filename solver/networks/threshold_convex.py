@@ -20,7 +20,7 @@ and its loss in that parametrisation, ``1/(2N) ||f - y||^2 + lambda ||W_2||_1 + 
 Patterns: with one input they are **enumerated** (a threshold between each pair of
 neighbouring distinct values, both orientations); with more inputs they are **sampled**
 (random directions, every threshold along each); the result says which. The Lasso is solved
-by exact coordinate descent to a KKT residual below ``1e-10``.
+by exact coordinate descent (a Numba kernel) to a KKT residual below ``1e-10``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from solver.errors import LpsError
 from solver.networks.activations import activate
@@ -116,18 +117,23 @@ def lasso_value(D: np.ndarray, y: np.ndarray, z: np.ndarray, c: float, lam: floa
     return float(0.5 * np.mean(r * r) + lam * np.abs(z).sum() + 0.5 * lam * c * c)
 
 
-def solve_lasso(D: np.ndarray, y: np.ndarray, lam: float, intercept: bool) -> LassoSolution:
-    """``min 1/(2N)||D z + c - y||^2 + lam ||z||_1 + lam/2 c^2`` by exact coordinate descent."""
+@njit(cache=True)
+def _cd_sweeps(D, y, lam, intercept, z, c, sweeps, tolerance):
+    """Coordinate descent sweeps (numerical kernel): each ``z_i`` by soft thresholding, then
+    the bias; the KKT residual every ten sweeps. Returns ``(c, kkt, sweeps done)``."""
     N, P = D.shape
-    z, c = np.zeros(P), 0.0
-    col = (D * D).sum(axis=0) / N
-    r = y.copy()  # y - D z - c
-    kkt, sweeps = np.inf, 0
-    for sweeps in range(1, MAX_SWEEPS + 1):
+    col = np.zeros(P)
+    for i in range(P):
+        col[i] = (D[:, i] @ D[:, i]) / N
+    r = y - D @ z - c
+    kkt = np.inf
+    done = 0
+    for sweep in range(1, sweeps + 1):
+        done = sweep
         for i in range(P):
             if col[i] == 0.0:
                 continue
-            rho = D[:, i] @ r / N + col[i] * z[i]
+            rho = (D[:, i] @ r) / N + col[i] * z[i]
             new = np.sign(rho) * max(abs(rho) - lam, 0.0) / col[i]
             if new != z[i]:
                 r -= D[:, i] * (new - z[i])
@@ -136,15 +142,24 @@ def solve_lasso(D: np.ndarray, y: np.ndarray, lam: float, intercept: bool) -> La
             new_c = (r.sum() / N + c) / (1.0 + lam)
             r -= new_c - c
             c = new_c
-        if sweeps % 10 == 0 or sweeps == 1:
+        if sweep % 10 == 0 or sweep == 1:
             g = D.T @ r / N  # minus the smooth part's gradient
-            on = z != 0
-            kkt = max(float(np.abs(g[on] - lam * np.sign(z[on])).max(initial=0.0)),
-                      float((np.abs(g[~on]) - lam).max(initial=0.0)),
-                      abs(r.sum() / N - lam * c) if intercept else 0.0)
-            if kkt <= KKT_TOLERANCE:
+            kkt = abs(r.sum() / N - lam * c) if intercept else 0.0
+            for i in range(P):
+                dev = abs(g[i] - lam * np.sign(z[i])) if z[i] != 0.0 else abs(g[i]) - lam
+                kkt = max(kkt, dev)
+            if kkt <= tolerance:
                 break
-    return LassoSolution(z, c, lasso_value(D, y, z, c, lam), kkt, sweeps)
+    return c, kkt, done
+
+
+def solve_lasso(D: np.ndarray, y: np.ndarray, lam: float, intercept: bool) -> LassoSolution:
+    """``min 1/(2N)||D z + c - y||^2 + lam ||z||_1 + lam/2 c^2`` by exact coordinate descent."""
+    D = np.ascontiguousarray(D, dtype=np.float64)
+    z = np.zeros(D.shape[1])
+    c, kkt, sweeps = _cd_sweeps(D, np.asarray(y, dtype=np.float64), float(lam), bool(intercept), z, 0.0,
+                                MAX_SWEEPS, KKT_TOLERANCE)
+    return LassoSolution(z, float(c), lasso_value(D, y, z, c, lam), float(kkt), int(sweeps))
 
 
 def threshold_loss(spec: NetworkSpec, theta: np.ndarray) -> float:
