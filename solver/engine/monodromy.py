@@ -48,10 +48,10 @@ from solver.engine.solve import track
 Symmetries = Callable[[np.ndarray], np.ndarray]
 #: stop after this many consecutive loops that found nothing new
 DEFAULT_STALL_LOOPS = 5
-#: loops track with the default options but give up on a path after this many steps (a
+#: loops track with the parameter preset but give up on a path after this many steps (a
 #: regular path between random members of the networks' families takes at most a few
 #: hundred; one that takes more would cost more than the loop's news is worth)
-LOOP_OPTIONS = dataclasses.replace(TrackerOptions.default(), max_steps=3_000)
+LOOP_OPTIONS = dataclasses.replace(TrackerOptions.parameter(), max_steps=3_000)
 
 
 @dataclass

@@ -263,6 +263,7 @@ def track_parameters(
     seed : int
         Seeds the projective patch.
     options : TrackerOptions or preset name, optional
+        Default: the ``"parameter"`` preset (Hermite predictor).
     target : System, optional
         ``family.system(p_target)``, if the caller has it already (refinement runs on it).
     progress : callable(done, total), optional
@@ -276,7 +277,7 @@ def track_parameters(
     """
     from solver.engine.solve import result_from_endpoints, retry_failures, track
 
-    options = TrackerOptions.resolve(options)
+    options = TrackerOptions.parameter() if options is None else TrackerOptions.resolve(options)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     target = family.system(np.asarray(p_target)) if target is None else target

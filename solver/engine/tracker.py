@@ -29,6 +29,10 @@ _MIN_STEP = OPT["min_step"]
 _CORR_TOL = OPT["corrector_tolerance"]
 _CORR_ITERS = OPT["max_corrector_iterations"]
 _PRED_TOL = OPT["predictor_tolerance"]
+_PREDICTOR = OPT["predictor"]
+#: predictor codes in the options array (:data:`solver.engine.options.PREDICTORS`)
+RK4 = 0
+HERMITE = 1
 
 
 @njit(cache=True)
@@ -41,6 +45,8 @@ def make_buffers(N: int):
         np.empty(N, dtype=np.complex128),  # k4
         np.empty(N, dtype=np.complex128),  # predicted point
         np.empty(N, dtype=np.complex128),  # Newton update
+        np.empty(N, dtype=np.complex128),  # previous accepted point (Hermite predictor)
+        np.empty(N, dtype=np.complex128),  # its tangent
     )
 
 
@@ -106,8 +112,11 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
     ``next_step`` is the step the control would take next, to start a following segment
     of similar scale with.
     """
-    k1, k2, k3, k4, Xp, dx = bufs
+    k1, k2, k3, k4, Xp, dx, Xo, Vo = bufs
     N = X.shape[0]
+    hermite = int(opts[_PREDICTOR]) == HERMITE
+    have_prev = False  # a previous accepted point on this segment (the Hermite predictor's)
+    tau_o = 0.0
     hmin = opts[_MIN_STEP]
     target = opts[_PRED_TOL]
     tol, iters = opts[_CORR_TOL], int(opts[_CORR_ITERS])
@@ -129,26 +138,43 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
         # k1 is kept from the last accepted step's corrector (first same as last)
         ok = have_k1 or velocity(X, s, ds, hom, ws, k1) > 0.0
         have_k1 = ok
-        if ok:
+        cubic = hermite and have_prev
+        if ok and cubic:
+            # the cubic through the last two accepted points and their tangents, one step on
+            D = tau - tau_o
+            u = 1.0 + h / D
+            u2 = u * u
+            u3 = u2 * u
+            a0, b0, a1, b1 = 2.0 * u3 - 3.0 * u2 + 1.0, (u3 - 2.0 * u2 + u) * D, 3.0 * u2 - 2.0 * u3, (u3 - u2) * D
+            for j in range(N):
+                Xp[j] = a0 * Xo[j] + b0 * Vo[j] + a1 * X[j] + b1 * k1[j]
+        elif ok:
             for j in range(N):
                 Xp[j] = X[j] + 0.5 * h * k1[j]
             ok = velocity(Xp, s + 0.5 * h * ds, ds, hom, ws, k2) > 0.0
-        if ok:
-            for j in range(N):
-                Xp[j] = X[j] + 0.5 * h * k2[j]
-            ok = velocity(Xp, s + 0.5 * h * ds, ds, hom, ws, k3) > 0.0
-        if ok:
-            for j in range(N):
-                Xp[j] = X[j] + h * k3[j]
-            ok = velocity(Xp, s + h * ds, ds, hom, ws, k4) > 0.0
+            if ok:
+                for j in range(N):
+                    Xp[j] = X[j] + 0.5 * h * k2[j]
+                ok = velocity(Xp, s + 0.5 * h * ds, ds, hom, ws, k3) > 0.0
+            if ok:
+                for j in range(N):
+                    Xp[j] = X[j] + h * k3[j]
+                ok = velocity(Xp, s + h * ds, ds, hom, ws, k4) > 0.0
+            if ok:
+                for j in range(N):
+                    Xp[j] = X[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
         tau_new = tau + h
         s_new = s_b if tau_new >= 1.0 else s_a + tau_new * ds
         first = np.inf
         if ok:
-            for j in range(N):
-                Xp[j] = X[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
             ok, first, rc = newton_correct(Xp, s_new, hom, ws, tol, iters, dx)
         if ok:
+            if hermite:
+                for j in range(N):
+                    Xo[j] = X[j]
+                    Vo[j] = k1[j]
+                tau_o = tau
+                have_prev = True
             for j in range(N):
                 X[j] = Xp[j]
             tau = 1.0 if tau_new >= 1.0 else tau_new
@@ -158,9 +184,13 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
                 for j in range(N):
                     k1[j] = -hs_ws[j] * ds
                 lu_solve(jac_ws, piv_ws, k1)
-            # the first Newton update measures the RK4 error, which scales as h^5
+            # the first Newton update measures the predictor's error, which scales as
+            # h^5 for RK4 and h^4 for the cubic
             err = first / max_abs(X)
-            grow = 3.0 if err * 243.0 <= target else 0.9 * (target / err) ** 0.2
+            if cubic:
+                grow = 3.0 if err * 81.0 <= target else 0.9 * (target / err) ** 0.25
+            else:
+                grow = 3.0 if err * 243.0 <= target else 0.9 * (target / err) ** 0.2
             h = min(max(grow, 0.5) * h, hmax)
             h_next = max(h, h_next) if tau >= 1.0 else h
         else:
