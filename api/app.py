@@ -9,6 +9,7 @@ Endpoints (OpenAPI at ``/docs`` and ``/openapi.json``):
 ``GET /jobs/{id}``         status, progress, result or error
 ``GET /jobs/{id}/weights`` ``?candidate=K``: the candidate's weights as safetensors
 ``DELETE /jobs/{id}``      cancel a queued or running job
+``GET /families``          the stored network families and the family jobs (exact mode)
 ``GET /health``            liveness, backends, limits (no key needed; HEAD too)
 ``GET /metrics``           Prometheus text
 ========================== ===============================================================
@@ -26,6 +27,7 @@ import contextlib
 import fcntl
 import logging
 import os
+from pathlib import Path
 from typing import AsyncIterator
 
 import anyio
@@ -38,7 +40,7 @@ from api.jobs.runner import Runner
 from api.jobs.store import JobStore
 from api.metrics import ServiceMetrics, app_source
 from api.middleware import BodyLimit, ErrorShield, RequestMetrics
-from api.routes import jobs, ops, pages, solve
+from api.routes import families, jobs, ops, pages, solve
 from api.ratelimit import RateLimiter
 from api.settings import Settings
 
@@ -77,8 +79,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recovered = store.recover(settings.restart_running, settings.max_attempts)
         if any(recovered.values()):
             log.info("restart recovery: %s", recovered)
-        # exact mode's family store (read by the worker processes, which inherit this)
-        os.environ.setdefault("LPS_FAMILY_DIR", str(settings.family_dir.resolve()))
+        # exact mode's family store (read and written by the worker processes and the path
+        # counter, which inherit this; an LPS_FAMILY_DIR already set wins)
+        if not os.environ.get("LPS_FAMILY_DIR"):
+            os.environ["LPS_FAMILY_DIR"] = str(settings.family_dir.resolve())
+        app.state.family_dir = Path(os.environ["LPS_FAMILY_DIR"])
         runner = Runner(settings.db_path, settings.workers, settings.job_timeout_seconds, settings.warmup,
                         settings.max_result_bytes)
         runner.start()
@@ -125,6 +130,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     install_error_handlers(app)
-    for router in (solve.router, jobs.router, ops.router, ops.docs_router, pages.router):
+    for router in (solve.router, jobs.router, families.router, ops.router, ops.docs_router, pages.router):
         app.include_router(router)
     return app

@@ -5,7 +5,9 @@
 before); ``CallerDep`` authenticates the bearer key and applies the rate limits (per key,
 and per address for failed authentications); ``DeskDep`` bundles what the job endpoints
 share; ``JobDep`` is the caller's job of the path's ``job_id`` (404 without one, and for
-another key's job); ``AnyJobDep`` is the job whoever owns it.
+another key's job; the service's family jobs are read by every key and changed by none);
+``AnyJobDep`` is the job whoever owns it; ``FamilyDirDep`` the folder of the service's
+network families.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from api.jobs.desk import JobDesk
+from api.jobs.families import FAMILY_OWNER
 from api.jobs.runner import Runner
 from api.jobs.store import Job, JobStore
 from api.metrics import ServiceMetrics
@@ -64,10 +68,17 @@ def get_runner(request: Request) -> Runner:
     return _started(request, "runner")
 
 
+def get_family_dir(request: Request) -> Path:
+    """The service's family folder (``$LPS_FAMILY_DIR``); 503 ``starting`` before the
+    lifespan set it."""
+    return _started(request, "family_dir")
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 RunnerDep = Annotated[Runner, Depends(get_runner)]
+FamilyDirDep = Annotated[Path, Depends(get_family_dir)]
 
 
 def _match(settings: Settings, token: str) -> str | None:
@@ -140,9 +151,16 @@ def get_any_job(job_id: str, store: StoreDep) -> Job:
 AnyJobDep = Annotated[Job, Depends(get_any_job)]
 
 
-def get_job(job: AnyJobDep, caller: CallerDep) -> Job:
+def get_job(request: Request, job: AnyJobDep, caller: CallerDep) -> Job:
     """The caller's job ``job_id``: another key's job is 404, as an unknown id (its
-    existence is not the caller's to learn)."""
+    existence is not the caller's to learn). A family job (the service's, shared by every
+    request of its architecture) is read by every key, and cancelled by none: 409."""
+    if job.owner == FAMILY_OWNER:  # no key's: every caller is another
+        if request.method in ("GET", "HEAD"):
+            return job
+        raise ApiError(409, "shared_job", f"job {job.id} solves the family {job.request.get('family')} for every "
+                                          "request of that architecture; it belongs to the service and cannot be "
+                                          "cancelled", status=job.status)
     if job.owner != caller:
         raise ApiError(404, "not_found", f"no job with id {job.id!r}")
     return job

@@ -15,7 +15,8 @@ import hashlib
 import json
 import math
 import sys
-from typing import Any, Callable
+import time
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -63,6 +64,25 @@ class PathLimit(LpsError, ValueError):
         return out
 
 
+class Work(NamedTuple):
+    """A job's work as known before it is queued (what a pre-check returns).
+
+    Attributes
+    ----------
+    total : int or None
+        Paths or layers, when known up front.
+    unit : str or None
+        ``"paths"`` or ``"layers"``.
+    family : str or None
+        Exact mode whose family is stored nowhere: its id, to be solved first by a family
+        job (:mod:`api.jobs.families`).
+    """
+
+    total: int | None
+    unit: str | None
+    family: str | None = None
+
+
 @functools.lru_cache(maxsize=1)
 def version() -> str:
     """The installed lps-init version (part of every cache key)."""
@@ -98,19 +118,32 @@ def network_dims(spec: Any) -> dict[str, int]:
     }
 
 
-def _exact_path_count(spec: Any, max_paths: int) -> int:
-    """Exact mode's path count (the family's generic count when stored, else the
-    linear-product count), by the network module's own bounded check.
+def _exact_work(spec: Any, max_paths: int, family_max_paths: int | None) -> Work:
+    """Exact mode's work: none for a spec the closed form covers; the family's generic
+    count when stored; else, with ``family_max_paths``, the family to solve first (refused
+    when the network's linear-product count, the one-time solve's bound, exceeds it), or
+    without it the linear-product count; by the network module's own bounded checks.
 
     Raises
     ------
     PathLimit
-        More paths than ``max_paths`` (or a network too large to count), with the counts.
+        More paths than allowed (or a network too large to count), with the counts.
     """
-    from solver.networks.critical_points import BudgetExceeded, exact_budget
+    from solver.networks.critical_points import (BudgetExceeded, check_budget, exact_budget, preferred_method,
+                                                 stored_generic)
+    from solver.networks.family import family_key
 
+    closed_form = preferred_method(spec) == "closed-form"  # no homotopy, no family
+    stored = False if closed_form else stored_generic(spec)  # False: exact_budget looks
+    if stored is None and family_max_paths is not None:
+        family = family_key(spec).id
+        try:
+            check_budget(spec, family_max_paths)  # the one-time solve's bound
+        except BudgetExceeded as exc:
+            raise _family_limit(spec, family, dict(exc.counts), max_paths, family_max_paths) from None
+        return Work(None, "paths", family)
     try:
-        return int(exact_budget(spec, max_paths)[1])
+        return Work(int(exact_budget(spec, max_paths, stored=stored)[1]), "paths")
     except BudgetExceeded as exc:
         counts = dict(exc.counts)
         if counts.get("family_stored"):
@@ -120,15 +153,41 @@ def _exact_path_count(spec: Any, max_paths: int) -> int:
                         "linear-product", counts, message=str(exc)) from None
 
 
-def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
+def _family_limit(spec: Any, family: str, counts: dict, max_paths: int, family_max_paths: int) -> PathLimit:
+    """The refusal of a spec whose missing family is too large to solve as a job."""
+    lp, exact = counts.get("linear_product"), counts.get("linear_product_status") == "exact"
+    size = f"{lp} paths" if exact else (f"at least {lp} paths" if lp else "too many paths to count quickly")
+    message = (
+        f"exact mode would first solve the family {family} of {spec.describe()} once (its generic member, tracked "
+        f"from the network's linear-product start system: {size}), more than this service's "
+        f"family_max_paths={family_max_paths}; the network itself would then track up to its family's generic "
+        f"count, within max_paths={max_paths}; use mode 'start' or 'layerwise' (they scale to large networks), "
+        "or a smaller network"
+    )
+    counts = {**counts, "family": family, "family_stored": False, "family_max_paths": family_max_paths,
+              "max_paths": max_paths}
+    return PathLimit(lp if exact else None, max_paths, "linear-product", counts, message=message)
+
+
+def check_network_paths(spec: Any, max_paths: int, family_max_paths: int | None = None) -> Work | None:
     """Refuse an exact-mode spec whose start system exceeds ``max_paths`` (before queueing).
 
     Auto mode falls back to a scalable mode by itself, so only ``mode == "exact"`` is
     checked.
 
+    Parameters
+    ----------
+    spec : NetworkSpec
+    max_paths : int
+    family_max_paths : int, optional
+        When given, an exact-mode spec whose family is stored nowhere is not counted
+        against ``max_paths`` (its family's generic count is not known yet) but its
+        family is named in the answer, to be solved first; it is refused when the
+        network's linear-product count exceeds ``family_max_paths``.
+
     Returns
     -------
-    (total, unit) or None
+    Work or None
         The job's work when known up front: paths (exact) or layers (start, layerwise).
 
     Raises
@@ -137,10 +196,10 @@ def check_network_paths(spec: Any, max_paths: int) -> tuple[int, str] | None:
     """
     mode = getattr(spec, "mode", None)
     if mode in ("start", "layerwise"):
-        return len(spec.layers), "layers"
+        return Work(len(spec.layers), "layers")
     if mode != "exact":
         return None
-    return _exact_path_count(spec, max_paths), "paths"
+    return _exact_work(spec, max_paths, family_max_paths)
 
 
 def _to_jsonable(obj: Any) -> Any:
@@ -224,6 +283,54 @@ def run_network(request: dict, progress: Progress) -> dict:
     result = _network_result(out, spec)
     result.setdefault("spec_hash", spec.canonical_hash())
     return result
+
+
+def run_family(request: dict, progress: Progress) -> dict:
+    """Solve the generic member of a network family and store it (in a worker process),
+    or read it when it is stored already: :func:`~solver.networks.family_store.generic_solutions_for`
+    in the family folder every exact-mode job of this process reads (``$LPS_FAMILY_DIR``).
+
+    Parameters
+    ----------
+    request : dict
+        ``{"family": "<key id>"}``, e.g. ``1-3-1.b11.d21``.
+    progress : callable(done, total, unit)
+        Paths.
+
+    Returns
+    -------
+    dict
+        ``family``, ``method``, ``seed``, ``finite`` (the generic count), ``orbits``,
+        ``paths`` (tracked by this job: 0 when read), ``seconds`` (this job),
+        ``from_store`` and the file's ``counts``.
+
+    Raises
+    ------
+    InvalidInput
+        Not a family id.
+    """
+    from solver.networks.family import FamilyError, FamilyKey
+    from solver.networks.family_store import default_directory, generic_solutions_for
+
+    t0 = time.perf_counter()
+    try:
+        key = FamilyKey.parse(str(request.get("family", "")))
+    except FamilyError as exc:
+        raise InvalidInput([{"field": "family", "reason": str(exc)}]) from None
+    generic, from_store = generic_solutions_for(key, directory=default_directory(),
+                                                progress=lambda done, total: progress(done, total, "paths"))
+    counts = _to_jsonable(generic.counts)
+    return {
+        "family": key.id,
+        "method": generic.method,
+        "seed": int(generic.seed),
+        "finite": int(generic.solutions.shape[0]),
+        "orbits": counts.get("orbits"),
+        "paths": 0 if from_store else counts.get("paths"),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "from_store": bool(from_store),
+        "counts": counts,
+    }
 
 
 def paths_of(result: dict) -> int | None:
@@ -384,8 +491,6 @@ def warm_up(full: bool = False) -> float:
     Docker build) also runs a 1-1-1 network in layerwise and exact mode, so every kernel
     the modes use is in Numba's cache. Returns the seconds it took.
     """
-    import time
-
     from solver.engine.examples import katsura
     from solver.engine.solve import solve
 

@@ -17,7 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 #: the limits reported by ``GET /health``
 LIMIT_NAMES = (
     "max_body_bytes", "max_rows", "max_features", "max_width", "max_layers", "max_paths",
-    "max_variables", "max_jobs_per_key", "max_queue", "max_wait_seconds", "job_timeout_seconds",
+    "max_variables", "family_max_paths", "max_jobs_per_key", "max_queue", "max_wait_seconds",
+    "job_timeout_seconds",
     "max_system_chars", "max_terms", "max_degree", "max_digits", "max_nesting",
     "precheck_seconds", "precheck_memory_mb", "max_parameters", "max_result_bytes",
     "retention_days", "rate_limit_per_minute", "auth_failures_per_minute",
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
         (422). [``LPS_MAX_ROWS``, ``LPS_MAX_FEATURES``, ``LPS_MAX_WIDTH``, ``LPS_MAX_LAYERS``]
     max_paths : int
         Most homotopy paths one request may ask for (422 with the counts). [``LPS_MAX_PATHS``]
+    family_max_paths : int
+        Most linear-product paths of a spec's network start system for which the service
+        solves the spec's missing family (exact mode) as a job of its own; above, the
+        request is refused (422 naming this and ``max_paths``). The family is solved once
+        and stored for every later request of the architecture. [``LPS_FAMILY_MAX_PATHS``]
     max_variables : int
         Most unknowns of a system sent to ``/systems/solve`` (422). [``LPS_MAX_VARIABLES``]
     max_jobs_per_key : int
@@ -107,6 +113,7 @@ class Settings(BaseSettings):
     max_layers: int = Field(64, ge=1)
     max_paths: int = Field(1_000_000, ge=1)
     max_variables: int = Field(64, ge=1)
+    family_max_paths: int = Field(300_000, ge=1, le=100_000_000)
     max_jobs_per_key: int = Field(8, ge=1)
     max_queue: int = Field(1000, ge=1)
     # the ``wait`` query parameter accepts at most an hour

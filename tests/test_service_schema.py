@@ -51,7 +51,7 @@ def test_no_server_errors_on_generated_requests(service):
     assert labels == sorted([
         "POST /solve", "POST /systems/solve", "GET /jobs/{job_id}", "GET /jobs/{job_id}/weights",
         "DELETE /jobs/{job_id}", "GET /health", "GET /metrics",
-        "GET /jobs", "GET /jobs/{job_id}/request", "GET /jobs/{job_id}/surrogates",
+        "GET /jobs", "GET /jobs/{job_id}/request", "GET /jobs/{job_id}/surrogates", "GET /families",
     ])
     seen: dict[str, dict[int, int]] = {}
     t0 = time.monotonic()

@@ -3,29 +3,34 @@
 A solve request becomes an :class:`Order`; :meth:`JobDesk.submit` joins an identical job
 of the same key that is still active, or checks the request's work, the key's quota and
 the queue, creates the job and wakes the runner, then waits up to the request's ``wait``
-for the result: 200 with the job when it is final, 202 with ``Location`` otherwise.
+for the result: 200 with the job when it is final, 202 with ``Location`` otherwise. An
+exact-mode spec whose family is stored nowhere first gets its family job (created, or
+joined whoever created it: :mod:`api.jobs.families`), and its own job runs after it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import anyio
 from fastapi.responses import Response
 
+from api.engine import Work
 from api.errors import ApiError, path_limit
+from api.jobs.families import FAMILY_OWNER, family_hash
 from api.jobs.runner import Runner
-from api.jobs.store import FINAL, Job, JobStore, render_job
+from api.jobs.store import ACTIVE, FINAL, Job, JobStore, render_job
 from api.metrics import ServiceMetrics
 from api.settings import Settings
 
 if TYPE_CHECKING:
     from api.jobs.precheck import Prechecker
 
-#: ``precheck()`` -> ``(total, unit)`` of the job's work when known up front, or None;
-#: raises :class:`api.engine.PathLimit` for a request over ``max_paths``
-Precheck = Callable[[], "tuple[int, str] | None"]
+#: ``precheck()`` -> the job's :class:`~api.engine.Work` (known up front) or None; raises
+#: :class:`api.engine.PathLimit` for a request over ``max_paths``
+Precheck = Callable[[], "Work | None"]
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,18 @@ class JobDesk:
         job = self.store.active_for(order.owner, order.spec_hash)
         if job is None:
             self._admit(order.owner)  # the quota first: a key over it costs no count
-            work = await anyio.to_thread.run_sync(order.precheck)
-            # no await between the counts and the insert: the event loop makes them atomic
+            asked = time.time()
+            work = await anyio.to_thread.run_sync(order.precheck) or Work(None, None)
+            # no await between the counts and the inserts: the event loop makes them atomic
             self._admit(order.owner)
-            total, unit = work if work is not None else (None, None)
-            job = self.store.create(order.kind, order.owner, order.spec_hash, order.request, note=order.note,
-                                    progress_total=total, progress_unit=unit)
+            family = self._family_job(work.family, asked) if work.family else None
+            note = order.note
+            if family is not None:
+                note = "; ".join(filter(None, [note, f"runs after family job {family.id}, which solves the family "
+                                                     f"{work.family} once for every request of this architecture"]))
+            job = self.store.create(order.kind, order.owner, order.spec_hash, order.request, note=note,
+                                    progress_total=work.total, progress_unit=work.unit,
+                                    after=family.id if family is not None else None)
             self.metrics.jobs_submitted.inc()
             self.runner.notify()
         seconds = self.settings.wait_seconds if wait is None else min(float(wait), self.settings.max_wait_seconds)
@@ -93,6 +104,21 @@ class JobDesk:
         if job.status == "failed" and (job.error or {}).get("limit") == "max_paths":
             raise path_limit(job.error, job_id=job.id)
         return self.respond(job, 200 if job.status in FINAL else 202)
+
+    def _family_job(self, family: str, asked: float) -> Job | None:
+        """The family job to run after: the active one of ``family`` (whoever created it),
+        else a new one; None when one stored the family since ``asked`` (the pre-check's
+        start, when it was missing)."""
+        last = self.store.latest(family_hash(family))
+        if last is not None and last.status in ACTIVE:
+            return last
+        if last is not None and last.status == "done" and (last.finished or 0.0) >= asked:
+            return None
+        job = self.store.create("family", FAMILY_OWNER, family_hash(family), {"family": family}, progress_unit="paths",
+                                note=f"solves the generic member of the family {family} once and stores it; "
+                                     "exact-mode requests of this architecture run after it")
+        self.metrics.jobs_submitted.inc()
+        return job
 
     def _admit(self, owner: str) -> None:
         """429 over the key's quota, 503 when the queue is full."""

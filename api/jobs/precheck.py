@@ -40,6 +40,9 @@ def _child_main(conn: Connection, memory_mb: int) -> None:
     from solver.engine.backends.phcpack import phcpy_available
     from solver.engine.start_systems import set_structure  # noqa: F401
     from solver.networks import family, family_store  # noqa: F401  (exact mode's budget reads the family store)
+    # exact mode's checks (the budget, the closed form's reach): imported before any count's
+    # clock runs, so that a first request on a loaded machine is not refused for the imports
+    from solver.networks import critical_points, linear_closed_form  # noqa: F401
 
     phcpy_available()  # loads phcpy (when installed) before any count's clock runs
 

@@ -90,6 +90,8 @@ def execute(store: JobStore, job_id: str, attempt: int, max_result_bytes: int) -
             result = engine.run_network(job.request, progress)
         elif job.kind == "system":
             result = engine.run_system(job.request, progress)
+        elif job.kind == "family":
+            result = engine.run_family(job.request, progress)
         else:
             raise ValueError(f"unknown job kind {job.kind!r}")
         import json

@@ -8,7 +8,16 @@ carry the attempt it was given, so a run that was superseded (re-queued after a 
 or cancelled) can no longer change the job.
 
 Results are stored once per canonical spec hash in ``results`` (the cache); a job that is
-done points at its result through ``spec_hash``.
+done points at its result through ``spec_hash``. A family job's result (hash
+``family:<id>``) is replaced by the next one: it describes a file that can change.
+
+A queued job may run ``after`` another (the column ``after_job``): a network job waits for
+the family job that solves its architecture's generic member. It is not handed out while
+that job is queued or running; once it is final (done, failed, cancelled, or deleted) the
+job runs whatever the outcome, so that it never waits forever.
+
+Database files of earlier versions get the columns added since (:data:`_ADDED_COLUMNS`)
+when they are opened.
 """
 
 from __future__ import annotations
@@ -43,7 +52,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created          REAL NOT NULL,
     started          REAL,
     finished         REAL,
-    updated          REAL
+    updated          REAL,
+    after_job        TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, created);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, status);
@@ -56,6 +66,14 @@ CREATE TABLE IF NOT EXISTS results (
     created     REAL NOT NULL
 );
 """
+
+
+#: columns added to ``jobs`` after its first release: ``(name, declaration)``, added to an
+#: older file when it is opened
+_ADDED_COLUMNS = (("after_job", "TEXT"),)
+
+#: every job read: the row and the status of the job it runs after
+_SELECT_JOBS = "SELECT j.*, a.status AS after_status FROM jobs j LEFT JOIN jobs a ON a.id = j.after_job"
 
 
 class StaleAttempt(Exception):
@@ -82,6 +100,13 @@ class Job:
     created: float
     started: float | None
     finished: float | None
+    after: str | None = None
+    after_status: str | None = None
+
+    @property
+    def waiting_for(self) -> str | None:
+        """The job this queued job waits for while that one is queued or running."""
+        return self.after if self.status == "queued" and self.after_status in ACTIVE else None
 
     def view(self) -> dict:
         """The public JSON of the job, without its result (see :func:`render_job`)."""
@@ -97,6 +122,8 @@ class Job:
             "finished": self.finished,
             "note": self.note,
             "error": self.error,
+            "after": self.after,
+            "waiting_for": self.waiting_for,
         }
 
 
@@ -113,6 +140,7 @@ def render_job(job: Job, result_text: str | None, cached: bool) -> bytes:
 
 
 def _row_to_job(row: sqlite3.Row) -> Job:
+    columns = row.keys()  # a plain ``SELECT *`` has no after_status
     return Job(
         id=row["id"],
         kind=row["kind"],
@@ -130,6 +158,8 @@ def _row_to_job(row: sqlite3.Row) -> Job:
         created=row["created"],
         started=row["started"],
         finished=row["finished"],
+        after=row["after_job"] if "after_job" in columns else None,
+        after_status=row["after_status"] if "after_status" in columns else None,
     )
 
 
@@ -159,6 +189,20 @@ class JobStore:
         # the last commits), and much cheaper than FULL.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns of :data:`_ADDED_COLUMNS` that an older file lacks (checked again
+        under the write lock: another process may be opening the same file)."""
+        def missing() -> list[tuple[str, str]]:
+            have = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)")}
+            return [(name, decl) for name, decl in _ADDED_COLUMNS if name not in have]
+
+        if not missing():
+            return
+        with self._tx():
+            for name, decl in missing():
+                self.db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -169,15 +213,17 @@ class JobStore:
 
     # creating and reading ------------------------------------------------------------
     def create(self, kind: str, owner: str, spec_hash: str, request: dict, status: str = "queued",
-               note: str | None = None, progress_total: int | None = None, progress_unit: str | None = None) -> Job:
-        """Insert a new job and return it (``progress_total``: the work known up front)."""
+               note: str | None = None, progress_total: int | None = None, progress_unit: str | None = None,
+               after: str | None = None) -> Job:
+        """Insert a new job and return it (``progress_total``: the work known up front;
+        ``after``: the id of a job it must not start before, see the module's docstring)."""
         now = time.time()
         job_id = uuid.uuid4().hex
         self.db.execute(
             "INSERT INTO jobs (id, kind, owner, spec_hash, request, status, note, progress_total, progress_unit,"
-            " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created, updated, after_job) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, kind, owner, spec_hash, json.dumps(request, separators=(",", ":")), status, note,
-             progress_total, progress_unit, now, now),
+             progress_total, progress_unit, now, now, after),
         )
         job = self.get(job_id)
         assert job is not None
@@ -199,7 +245,7 @@ class JobStore:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        row = self.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self.db.execute(f"{_SELECT_JOBS} WHERE j.id = ?", (job_id,)).fetchone()
         return _row_to_job(row) if row else None
 
     def result_text(self, spec_hash: str) -> str | None:
@@ -214,7 +260,7 @@ class JobStore:
         if row is None:
             return None
         own = self.db.execute(
-            "SELECT * FROM jobs WHERE spec_hash = ? AND owner = ? AND status = 'done' ORDER BY created LIMIT 1",
+            f"{_SELECT_JOBS} WHERE j.spec_hash = ? AND j.owner = ? AND j.status = 'done' ORDER BY j.created LIMIT 1",
             (spec_hash, owner),
         ).fetchone()
         return (_row_to_job(own) if own else None), row[0]
@@ -251,11 +297,28 @@ class JobStore:
     def active_for(self, owner: str, spec_hash: str) -> Job | None:
         """A queued or running job of this owner for the same spec (to attach to it)."""
         row = self.db.execute(
-            "SELECT * FROM jobs WHERE spec_hash = ? AND owner = ? AND status IN ('queued', 'running')"
-            " ORDER BY created LIMIT 1",
+            f"{_SELECT_JOBS} WHERE j.spec_hash = ? AND j.owner = ? AND j.status IN ('queued', 'running')"
+            " ORDER BY j.created LIMIT 1",
             (spec_hash, owner),
         ).fetchone()
         return _row_to_job(row) if row else None
+
+    def latest(self, spec_hash: str) -> Job | None:
+        """The newest job for a spec hash, whoever owns it (an active one first)."""
+        row = self.db.execute(
+            f"{_SELECT_JOBS} WHERE j.spec_hash = ? ORDER BY j.status IN ('queued', 'running') DESC, j.created DESC"
+            " LIMIT 1",
+            (spec_hash,),
+        ).fetchone()
+        return _row_to_job(row) if row else None
+
+    def recent(self, kind: str, limit: int) -> list[Job]:
+        """Jobs of one kind: the active ones, then the most recent others, newest first."""
+        rows = self.db.execute(
+            f"{_SELECT_JOBS} WHERE j.kind = ? ORDER BY j.status IN ('queued', 'running') DESC, j.created DESC LIMIT ?",
+            (kind, int(limit)),
+        ).fetchall()
+        return [_row_to_job(r) for r in rows]
 
     def count_active(self, owner: str | None = None) -> int:
         if owner is None:
@@ -278,14 +341,17 @@ class JobStore:
         return int(self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def queued(self, limit: int) -> list[str]:
-        """Ids of queued jobs, oldest first."""
+        """Ids of the queued jobs that may start now, oldest first: not those that run after
+        a job still queued or running."""
         rows = self.db.execute(
-            "SELECT id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT ?", (int(limit),)
+            "SELECT j.id FROM jobs j WHERE j.status = 'queued' AND NOT EXISTS (SELECT 1 FROM jobs a"
+            " WHERE a.id = j.after_job AND a.status IN ('queued', 'running')) ORDER BY j.created LIMIT ?",
+            (int(limit),),
         ).fetchall()
         return [r[0] for r in rows]
 
     def jobs_with_status(self, status: str) -> Iterator[Job]:
-        for row in self.db.execute("SELECT * FROM jobs WHERE status = ?", (status,)).fetchall():
+        for row in self.db.execute(f"{_SELECT_JOBS} WHERE j.status = ?", (status,)).fetchall():
             yield _row_to_job(row)
 
     # state changes -------------------------------------------------------------------
@@ -328,9 +394,11 @@ class JobStore:
             ).fetchone()
             if row is None:
                 return False
+            # a spec's result is deterministic: the first stays; a family's is replaced
             self.db.execute(
                 "INSERT INTO results (spec_hash, kind, job_id, result, created) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(spec_hash) DO NOTHING",
+                " ON CONFLICT(spec_hash) DO UPDATE SET job_id = excluded.job_id, result = excluded.result,"
+                " created = excluded.created WHERE excluded.kind = 'family'",
                 (row["spec_hash"], row["kind"], job_id, result_text, now),
             )
             self.db.execute(
@@ -404,7 +472,8 @@ class JobStore:
                     else "the server restarted while the job was running (LPS_RESTART_RUNNING=fail)"
                 )
                 failed += self.finish_failed(job.id, None, {"reason": why, "attempts": job.attempts})
-        return {"requeued": requeued, "failed": failed, "queued": len(self.queued(1_000_000))}
+        queued = self.db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0]
+        return {"requeued": requeued, "failed": failed, "queued": int(queued)}
 
 
 class _Tx:

@@ -1,1 +1,1 @@
-"""The endpoints, one router per resource: :mod:`.solve`, :mod:`.jobs`, :mod:`.ops`."""
+"""The endpoints, one router per resource: :mod:`.solve`, :mod:`.jobs`, :mod:`.families`, :mod:`.ops`."""

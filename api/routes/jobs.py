@@ -21,6 +21,8 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(get_call
 
 _NOT_FOUND = {404: {"model": ErrorOut}, 401: ERRORS[401]}
 _CONFLICT = {409: {"model": ErrorOut}}
+#: what a job that is not a layer spec's did (its weights and surrogates are a 409)
+_WHAT = {"system": "this job solved a polynomial system", "family": "this job solved a network family"}
 _SAFETENSORS = {200: {"content": {"application/octet-stream": {}},
                       "description": "safetensors file, tensors '{k}.weight' and '{k}.bias'"}}
 
@@ -33,7 +35,8 @@ async def list_jobs(caller: CallerDep, store: StoreDep,
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_NOT_FOUND,
-            summary="A job's status, progress and result or error")
+            summary="A job's status, progress and result or error (the caller's jobs, and the service's family "
+                    "jobs, which every key reads)")
 async def job_status(job: JobDep, desk: DeskDep) -> Response:
     return desk.respond(job)
 
@@ -45,7 +48,7 @@ async def job_weights(job: JobDep, desk: DeskDep,
                       dtype: Annotated[Literal["float32", "float64"], Query(description="tensor dtype in the file")] = "float32",
                       ) -> Response:
     if job.kind != "network":
-        raise ApiError(409, "no_weights", "this job solved a polynomial system; only layer-spec jobs have weights")
+        raise ApiError(409, "no_weights", f"{_WHAT[job.kind]}; only layer-spec jobs have weights")
     if job.status != "done":
         raise ApiError(409, "not_done", f"the job is {job.status}; weights exist once it is done", status=job.status)
     text = desk.store.result_text(job.spec_hash)
@@ -68,12 +71,13 @@ async def job_request(job: JobDep) -> dict:
             summary="Each layer's activation and surrogate, sampled on the surrogate's interval, with the fit errors")
 async def job_surrogates(job: JobDep) -> dict:
     if job.kind != "network":
-        raise ApiError(409, "no_surrogates", "this job solved a polynomial system; only layer-spec jobs have surrogates")
+        raise ApiError(409, "no_surrogates", f"{_WHAT[job.kind]}; only layer-spec jobs have surrogates")
     return {"layers": await anyio.to_thread.run_sync(surrogate_curves, job.request)}
 
 
 @router.delete("/{job_id}", response_model=JobOut, responses={**_NOT_FOUND, **_CONFLICT},
-               summary="Cancel a queued or running job (only the key that submitted it: another key's job is 404)")
+               summary="Cancel a queued or running job (only the key that submitted it: another key's job is 404, "
+                       "a family job, which others wait for, 409)")
 async def cancel_job(job: JobDep, desk: DeskDep) -> Response:
     if desk.store.cancel(job.id) is None:
         raise ApiError(409, "not_active", f"the job is already {job.status}; only queued or running jobs can be cancelled",

@@ -1,7 +1,9 @@
 """``POST /solve`` (a layer spec) and ``POST /systems/solve`` (a PHC-text system).
 
 Both check the request against the service limits (422 naming the limit), answer from the
-cache when they can, and otherwise submit a job (:class:`api.jobs.desk.JobDesk`).
+cache when they can, and otherwise submit a job (:class:`api.jobs.desk.JobDesk`). An
+exact-mode spec whose family is stored nowhere runs after the family's job (solved once,
+within ``family_max_paths``: :mod:`api.jobs.families`).
 """
 
 from __future__ import annotations
@@ -62,10 +64,10 @@ async def solve_spec(spec: Annotated[NetworkSpec, Body(description="the layer sp
                      caller: CallerDep, desk: DeskDep, settings: SettingsDep, wait: Wait = None) -> Response:
     spec, note = _within_limits(spec, settings)
 
-    def precheck() -> tuple[int, str] | None:
+    def precheck() -> engine.Work | None:
         if spec.mode != "exact":  # no count to make: skip the child process
             return engine.check_network_paths(spec, spec.max_paths)
-        return desk.prechecker.call("check_network_paths", spec, spec.max_paths)
+        return desk.prechecker.call("check_network_paths", spec, spec.max_paths, settings.family_max_paths)
 
     order = Order("network", caller, engine.network_hash(spec), spec.model_dump(mode="json"), precheck, note)
     return desk.cached(order) or await desk.submit(order, wait)
@@ -75,7 +77,7 @@ def _system_precheck(system: Any, start: str, max_paths: int, desk: JobDesk) -> 
     """The path count of ``system`` from ``start`` (in the counter's child process unless
     it is the total degree), refused over ``max_paths``."""
 
-    def precheck() -> tuple[int, str] | None:
+    def precheck() -> engine.Work | None:
         if start == "total-degree":
             counted = engine.system_path_count(system, start)
         else:
@@ -84,7 +86,7 @@ def _system_precheck(system: Any, start: str, max_paths: int, desk: JobDesk) -> 
             return None
         if counted[0] > max_paths:
             raise engine.PathLimit(counted[0], max_paths, counted[1], counted[2])
-        return counted[0], "paths"
+        return engine.Work(counted[0], "paths")
 
     return precheck
 
