@@ -4,8 +4,9 @@
    homotopy (method="linear-product") on small identity nets: equal real critical points,
    time ratio; the closed form on a 20-64-64-1 net; the origin test across weight decays.
 2. ``curvature``: per-layer Hessian block norms (Skorski, Temperoni, Theobald 2020) at He,
-   ``start`` and ``start`` + ``scale="curvature"`` on the 1-D training tasks of
-   bench/REPORT.md (1-32-32-1 ReLU on |x| and sin 3x), and the train loss after Adam.
+   ``start`` and ``start`` + ``scale="curvature"`` on training tasks of bench/REPORT.md
+   (1-32-32-1 ReLU on |x| and sin 3x, the 64-128-128-10 digits MLP), and the train loss
+   after Adam (the digits: cross-entropy and test accuracy).
 3. ``condensation``: a 1-50-1 tanh net (multiplicity 1: at most 2 orientations, Zhou et al.
    2022) trained from a small initialisation and from ``start``; distinct first-layer
    input-weight orientations after the initial stage.
@@ -87,7 +88,7 @@ def bench_linear() -> dict:
 
 
 # -- 2 ---------------------------------------------------------------------------------------
-def bench_curvature(seeds: int, steps: int) -> dict:
+def bench_curvature(seeds: int, steps: int, tasks=("abs", "sin")) -> dict:
     import torch
     import torch.nn.functional as F
 
@@ -99,8 +100,14 @@ def bench_curvature(seeds: int, steps: int) -> dict:
 
     torch.set_num_threads(1)
     out = []
-    for task in ("abs", "sin"):
-        factory, xtr, ytr, xte, yte, _, _ = make_task(task)
+    for task in tasks:
+        factory, xtr, ytr, xte, yte, classification, _ = make_task(task)
+        # classification: the curvature of the MSE to one-hot targets (what the init solves fit),
+        # training by cross-entropy on minibatches of 128 as in bench/training.py
+        rows = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(0))[:1024]
+        xs, ys = xtr[rows], ytr[rows]
+        target = F.one_hot(ys, 10).double().numpy() if classification else ys.numpy()
+        loss_fn = F.cross_entropy if classification else F.mse_loss
         for init in ("he", "start", "start+curvature"):
             for seed in range(seeds):
                 torch.manual_seed(seed)
@@ -108,17 +115,20 @@ def bench_curvature(seeds: int, steps: int) -> dict:
                 if init == "he":
                     he_(model)
                 else:
-                    init_(model, xtr, ytr, mode="start", seed=seed, scale="curvature" if init.endswith("curvature") else None)
+                    init_(model, xs, ys, mode="start", seed=seed, scale="curvature" if init.endswith("curvature") else None)
                 names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
-                norms, whole = module_curvature(model, names, xtr, ytr.numpy(), iterations=100, tolerance=1e-5)
+                norms, whole = module_curvature(model, names, xs, target, iterations=100, tolerance=1e-5)
                 vals = [n.value for n in norms]
                 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+                g = torch.Generator().manual_seed(seed)
                 for _ in range(steps):
+                    idx = torch.randint(0, len(xtr), (128,), generator=g) if classification else slice(None)
                     opt.zero_grad()
-                    F.mse_loss(model(xtr), ytr).backward()
+                    loss_fn(model(xtr[idx]), ytr[idx]).backward()
                     opt.step()
                 with torch.no_grad():
-                    train, test = float(F.mse_loss(model(xtr), ytr)), float(F.mse_loss(model(xte), yte))
+                    train, out_te = float(loss_fn(model(xtr), ytr)), model(xte)
+                    test = float((out_te.argmax(1) == yte).float().mean()) if classification else float(loss_fn(out_te, yte))
                 out.append({"task": task, "init": init, "seed": seed, "norms": vals, "whole": whole.value,
                             "spread": max(vals) / max(min(vals), 1e-300), "train": train, "test": test})
     return {"runs": out, "steps": steps, "seeds": seeds}
@@ -231,6 +241,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sections", default=",".join(SECTIONS))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--tasks", default="abs,sin,digits-mlp", help="curvature: tasks of bench/training.py")
     ap.add_argument("--out", default=str(RESULTS / "papers.json"))
     args = ap.parse_args(argv)
     out = {}
@@ -239,7 +250,7 @@ def main(argv=None) -> int:
         if name == "linear":
             out[name] = bench_linear()
         elif name == "curvature":
-            out[name] = bench_curvature(args.seeds, args.steps)
+            out[name] = bench_curvature(args.seeds, args.steps, tuple(args.tasks.split(",")))
         elif name == "condensation":
             out[name] = bench_condensation(args.seeds, args.steps)
         elif name == "threshold":
