@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 
 from solver.engine.endpoints import RESIDUAL_TOLERANCE
 from solver.networks.family import FamilyKey, family_of
+from solver.networks.family_seed import permutation_orbits
 from solver.networks.family_store import (
     SHIPPED_DIRECTORY,
     GenericSolutions,
@@ -39,7 +41,8 @@ UNSHIPPED = FamilyKey.parse("1-1-1.b10.d21")
 #: generic counts measured by both the linear-product start and monodromy (tests/test_monodromy.py)
 KNOWN_COUNTS = {"1-1-1.b11.d21": 33, "2-1-1.b11.d21": 105, "1-2-1.b11.d21": 465}
 #: what scripts/build_families.py computed and the package ships (see its output in the commit)
-SHIPPED_KEYS = ("1-1-1.b11.d21", "2-1-1.b11.d21", "1-2-1.b11.d21", "3-1-1.b11.d21", "1-1-1.b11.d31", "2-1-1.b11.d31", "3-1-1.b11.d31")
+SHIPPED_KEYS = ("1-1-1.b11.d21", "2-1-1.b11.d21", "1-2-1.b11.d21", "3-1-1.b11.d21", "1-1-1.b11.d31", "2-1-1.b11.d31",
+                "3-1-1.b11.d31", "1-3-1.b11.d21")
 
 
 def shipped(key: FamilyKey) -> GenericSolutions:
@@ -165,6 +168,12 @@ def test_shipped_families_load_and_validate(key_id):
         # (3-1-1 at degree 3: 34 failed, 6 added), and nothing when no path failed
         added = g.counts["finite"] - g.counts["linear_product_finite"]
         assert 0 <= added <= g.counts["failed"]
+    else:  # monodromy: stopped by its rule, and the set is whole orbits of the neuron permutations
+        assert g.method == "monodromy" and g.counts["stopped"] == "stalled"
+        images = np.vstack([permutation_orbits(key)(x) for x in g.solutions])
+        tree = cKDTree(np.hstack([g.solutions.real, g.solutions.imag]))
+        d, _ = tree.query(np.hstack([images.real, images.imag]), p=np.inf)
+        assert (d <= 1e-6 * (1 + np.abs(images).max(axis=1))).all()
 
 
 def test_every_shipped_file_is_small_and_named_for_its_key():
