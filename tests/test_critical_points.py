@@ -160,6 +160,7 @@ def test_scalar_linear_chain_closed_forms(depth, slope, n_real, n_finite):
     lam = 0.1
     spec, exx, exy = chain_spec(depth, slope, lam)
     r = find_critical_points(spec, mixed_volume=False)
+    assert r.solve_summary["method"] == "family"  # the closed forms hold through the family path
     expected = chain_closed_form(depth, exx, exy, lam)
     assert len(expected) == n_real == r.n_real
     assert r.n_real + r.n_complex == n_finite
