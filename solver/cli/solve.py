@@ -41,6 +41,7 @@ def add_solve_commands(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--threads", type=int, default=None, help="Numba threads (default: one per core)")
     p.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT, or - for standard output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--certify", action="store_true", help="prove each solution by the interval Krawczyk test")
     p.set_defaults(func=cmd_solve)
 
     p = subparsers.add_parser("demo", help="solve a few known systems")
@@ -70,6 +71,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 progress=update,
                 threads=args.threads,
                 mixed_volume=True,
+                certify=args.certify,
             )
     except (PHCParseError, InvalidSystem) as exc:
         raise CommandError(f"{args.file}: {exc}") from None  # name the file
@@ -86,9 +88,16 @@ def print_solutions(result: "SolveResult") -> None:
     """One line per distinct solution, then its values, one variable a line."""
     for k, sol in enumerate(result.solutions, 1):
         kind = "real" if sol.real else "complex"
-        print(f"solution {k}: {sol.status.name.lower()}, {kind}, multiplicity {sol.multiplicity}, residual {sol.residual:.1e}")
+        proof = "" if sol.certified is None else f", {_proof(sol)}"
+        print(f"solution {k}: {sol.status.name.lower()}, {kind}, multiplicity {sol.multiplicity}, residual {sol.residual:.1e}{proof}")
         for name, v in zip(result.variables, sol.values):
             print(f"  {name} = {v.real:+.15g}" + ("" if sol.real else f" {v.imag:+.15g}i"))
+
+
+def _proof(sol) -> str:
+    if not sol.certified:
+        return "not certified"
+    return f"certified{' real' if sol.certified_real else ''} (box radius {sol.certified_radius:.1e})"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -50,6 +50,11 @@ class Solution:
         Condition number of the Jacobian at ``values`` (inf when singular).
     real : bool
         Imaginary parts below the real tolerance (relative to the magnitude).
+    certified, certified_real : bool or None
+        Set by certification (:mod:`solver.engine.certify`; None when it did not run): a box
+        of radius ``certified_radius`` around ``values`` provably holds exactly one solution,
+        and that solution is real.
+    certified_radius : float or None
     """
 
     values: np.ndarray
@@ -58,9 +63,12 @@ class Solution:
     residual: float
     condition: float
     real: bool
+    certified: bool | None = None
+    certified_real: bool | None = None
+    certified_radius: float | None = None
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "re": [float(v) for v in self.values.real],
             "im": [float(v) for v in self.values.imag],
             "status": self.status.name.lower(),
@@ -69,6 +77,11 @@ class Solution:
             "condition": _finite_or_none(self.condition),
             "real": bool(self.real),
         }
+        if self.certified is not None:
+            out["certified"] = bool(self.certified)
+            out["certified_real"] = bool(self.certified_real)
+            out["certified_radius"] = self.certified_radius
+        return out
 
 
 def _finite_or_none(v: float) -> float | None:
@@ -80,7 +93,9 @@ class SolveResult:
     """The outcome of :func:`solver.engine.solve.solve`.
 
     ``counts`` has the keys ``regular``, ``singular``, ``at_infinity``, ``failed`` (paths)
-    and ``real`` (distinct real solutions). ``root_counts`` holds ``total_degree``,
+    and ``real`` (distinct real solutions); after certification also ``certified``,
+    ``certified_real`` and ``certified_distinct`` (:func:`solver.engine.certify.certify_result`),
+    and ``certify_seconds`` is set. ``root_counts`` holds ``total_degree``,
     ``linear_product`` and ``mixed_volume`` (None where not computed).
     """
 
@@ -93,6 +108,7 @@ class SolveResult:
     solutions: list[Solution]
     seconds: float
     failures: list[tuple[int, str]] = field(default_factory=list)
+    certify_seconds: float | None = None
 
     @property
     def real_solutions(self) -> list[Solution]:
@@ -115,6 +131,7 @@ class SolveResult:
             "solutions": [s.to_json() for s in self.solutions],
             "failures": [{"path": int(i), "reason": r} for i, r in self.failures],
             "seconds": float(self.seconds),
+            **({} if self.certify_seconds is None else {"certify_seconds": float(self.certify_seconds)}),
         }
 
     def summary(self) -> str:
@@ -124,4 +141,9 @@ class SolveResult:
             f"{len(self.solutions)} distinct finite solutions, {c['real']} real; paths: "
             f"{c['regular']} regular, {c['singular']} singular, {c['at_infinity']} at infinity, "
             f"{c['failed']} failed; {self.seconds:.3g} s"
+            + (
+                f"; certified {c['certified']} ({c['certified_real']} real, {c['certified_distinct']} proven distinct)"
+                if "certified" in c
+                else ""
+            )
         )

@@ -99,6 +99,7 @@ def solve(
     progress: Progress | None = None,
     threads: int | None = None,
     mixed_volume: bool = False,
+    certify: bool = False,
 ) -> SolveResult:
     """Find all isolated solutions of a square system by homotopy continuation.
 
@@ -125,6 +126,10 @@ def solve(
         Numba threads for the tracker (default: Numba's, one per core).
     mixed_volume : bool
         Also report phcpy's mixed volume in ``root_counts`` (when phcpy is installed).
+    certify : bool
+        Prove each solution with the interval Krawczyk test (:mod:`solver.engine.certify`):
+        per-solution ``certified`` fields and the counts ``certified``, ``certified_real``,
+        ``certified_distinct``.
 
     Returns
     -------
@@ -142,7 +147,7 @@ def solve(
         from solver.engine.backends.phcpack import solve_phc
 
         _refuse_phc(system, max_paths)
-        return solve_phc(system, seed=seed)
+        return _certified(system, solve_phc(system, seed=seed), certify)
 
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
@@ -154,7 +159,8 @@ def solve(
     if backend == "phcpy":
         from solver.engine.backends.phcpack import solve_phcpy
 
-        return solve_phcpy(system, start=start_system.kind, seed=seed, set_structure=getattr(start_system, "structure", None))
+        result = solve_phcpy(system, start=start_system.kind, seed=seed, set_structure=getattr(start_system, "structure", None))
+        return _certified(system, result, certify)
 
     if threads is not None:
         import numba
@@ -164,7 +170,17 @@ def solve(
     starts, tracked = _track_start(start_system, hom, options, progress)
     retry_failures(starts, hom, tracked)
     endpoints, status, reason = tracked[:3]
-    return result_from_endpoints(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
+    result = result_from_endpoints(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
+    return _certified(system, result, certify)
+
+
+def _certified(system: System, result: SolveResult, certify: bool) -> SolveResult:
+    """The result, its solutions certified when asked (:func:`~solver.engine.certify.certify_result`)."""
+    if certify:
+        from solver.engine.certify import certify_result
+
+        certify_result(system, result)
+    return result
 
 
 def _refuse_phc(system: System, max_paths: int) -> None:
