@@ -219,6 +219,27 @@ def test_submit_watch_plots_table_download(tab, service, api, tmp_path):
     tab.check()
 
 
+def test_system_option_solves_the_example(tab, service, api):
+    """The PHC option, by the keyboard: the form's example (katsura-2) has 2^2 = 4
+    solutions; the job page lists them as the API does."""
+    page = tab.page
+    page.goto(service.url + "/")
+    give_key(page, KEY)
+    tab_to(page, 'input[name="kind"][value="network"]')
+    page.keyboard.press("ArrowDown")  # the radio group's next choice: a system
+    assert page.is_visible("#system") and not page.is_visible("#spec")
+    tab_to(page, "#submit-button")
+    page.keyboard.press("Enter")
+    link = page.wait_for_selector("#form-status a")
+    job_id = link.get_attribute("href").rsplit("/", 1)[1]
+    page.goto(service.url + f"/ui/jobs/{job_id}")
+    page.wait_for_selector("#system-result:not([hidden])", timeout=JOB_WAIT_MS)
+    job = api.get(f"/jobs/{job_id}").json()
+    assert job["kind"] == "system" and len(job["result"]["solutions"]) == 4
+    assert len(page.query_selector_all("#solutions-table tbody tr")) == 4
+    tab.check()
+
+
 def test_bad_spec_shows_field_and_reason(tab, service, api):
     page = tab.page
     page.goto(service.url + "/")

@@ -46,12 +46,16 @@ function jobRow(job) {
     el("td", { class: "num" }, fmtDuration(jobDuration(job))), el("td", {}, fmtTime(job.created)));
 }
 
+let generation = 0; // a refresh started later supersedes one still waiting for its answer
+
 async function refresh() {
   clearTimeout(timer);
+  const mine = ++generation;
   const error = document.getElementById("jobs-error");
   let active = false;
   try {
     const { jobs } = await api("/jobs?limit=100");
+    if (mine !== generation) return;
     document.querySelector("#jobs-table tbody").replaceChildren(...jobs.map(jobRow));
     document.getElementById("jobs-empty").hidden = jobs.length > 0;
     error.textContent = "";
