@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from solver.engine.endpoints import collect_solutions, path_counts
+from solver.engine.executors import using
 from solver.engine.homotopy import Homotopy, homotopy_data
 from solver.engine.options import TrackerOptions
 from solver.engine.result import FailureReason, PathStatus, SolveResult
@@ -32,21 +33,12 @@ Progress = Callable[[int, int], None]
 def track(
     starts: np.ndarray, hom: Homotopy, options: TrackerOptions, progress: Progress | None = None, done: int = 0, total: int = 0, chunk: int = 1024
 ) -> tuple[np.ndarray, ...]:
-    """Track the start solutions ``starts`` (P, n) in chunks; returns the kernel's arrays
-    (endpoints, status, reason, winding, steps) for all of them."""
-    from solver.engine.path_kernels import track_paths
+    """Track the start solutions ``starts`` (P, n) with the executor in force
+    (:mod:`solver.engine.executors`: here in chunks by default, or on a Dask cluster);
+    returns the kernel's arrays (endpoints, status, reason, winding, steps) for all of them."""
+    from solver.engine.executors import current
 
-    opts = options.as_array()
-    parts = []
-    for k in range(0, starts.shape[0], chunk):
-        parts.append(track_paths(np.ascontiguousarray(starts[k : k + chunk]), hom, opts))
-        if progress is not None:
-            progress(done + min(k + chunk, starts.shape[0]), total)
-    if not parts:
-        n1 = starts.shape[1] + 1
-        empty = np.zeros(0, np.int64)
-        return np.zeros((0, n1), np.complex128), empty, empty, empty, empty
-    return tuple(np.concatenate(arrs) for arrs in zip(*parts))
+    return current().track(starts, hom, options.as_array(), progress, done, total, chunk)
 
 
 def retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray, ...]) -> None:
@@ -100,6 +92,7 @@ def solve(
     threads: int | None = None,
     mixed_volume: bool = False,
     certify: bool = False,
+    scheduler: object = None,
 ) -> SolveResult:
     """Find all isolated solutions of a square system by homotopy continuation.
 
@@ -130,6 +123,10 @@ def solve(
         Prove each solution with the interval Krawczyk test (:mod:`solver.engine.certify`):
         per-solution ``certified`` fields and the counts ``certified``, ``certified_real``,
         ``certified_distinct``.
+    scheduler : str or distributed.Client, optional
+        Track the paths on a Dask cluster: a scheduler address (``"tcp://host:8786"``) or a
+        client (:mod:`solver.engine.executors`); the answer is the local one. Raises
+        :class:`~solver.engine.executors.ClusterError` when the scheduler is unreachable.
 
     Returns
     -------
@@ -167,8 +164,9 @@ def solve(
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     hom = homotopy_data(system, start_system, rng)
-    starts, tracked = _track_start(start_system, hom, options, progress)
-    retry_failures(starts, hom, tracked)
+    with using(scheduler):
+        starts, tracked = _track_start(start_system, hom, options, progress)
+        retry_failures(starts, hom, tracked)
     endpoints, status, reason = tracked[:3]
     result = result_from_endpoints(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
     return _certified(system, result, certify)
