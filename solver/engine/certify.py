@@ -227,7 +227,8 @@ def _krawczyk(balls: IntervalSystem, x: np.ndarray, Y: np.ndarray, limit: float,
         box = [c + delta for c in center]
         M = identity - Ymat * balls.jacobian(box)
         K = [center[j] - step[j, 0] for j in range(n)]
-        spread = M * acb_mat([[delta] for _ in range(n)])
+        # B - x~ as balls (an enclosure whatever rounding the sum above did)
+        spread = M * acb_mat([[b - c] for b, c in zip(box, center)])
         K = [K[j] + spread[j, 0] for j in range(n)]
         if all(b.contains_interior(k) for b, k in zip(box, K)):
             lower, upper = _bounds(K)

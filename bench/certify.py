@@ -1,0 +1,127 @@
+#!/usr/bin/env python
+"""Certification benchmark: the interval Krawczyk test's cost against the solve it proves.
+
+For katsura-6 and cyclic-5 (``solve`` from the default start) the ratio is certify time /
+solve time, where certify time is :func:`solver.engine.certify.certify_result` on the
+solve's solutions and solve time the solve without it. For the 1-2-1 network (the tests'
+spec: relu surrogate of degree 2, five samples, weight decay 0.01) it is exact mode as
+``run_exact`` runs it (the family's parameter homotopy): the time inside
+:func:`~solver.engine.certify.certify_critical` (every finite solution and each critical
+point) against the rest of exact mode. The target is a ratio of at most 0.5.
+
+A warm-up run of each case goes first (Numba kernels loaded, family read); then
+``--repeats`` runs, interleaved; medians of CPU seconds (``time.process_time``: less
+sensitive than wall time to the other work of a shared machine; one Numba thread) and the
+counts of the last run.
+
+Run::
+
+    NUMBA_NUM_THREADS=1 .venv/bin/python bench/certify.py
+
+Prints a markdown table and writes JSON (default ``bench/results/certify.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def run_system(name: str) -> dict:
+    """One solve of a named system, then its certification; CPU seconds of each."""
+    from solver.engine.certify import certify_result
+    from solver.engine.examples import by_name
+    from solver.engine.solve import solve
+
+    system = by_name(name)
+    t = time.process_time()
+    result = solve(system, seed=0)
+    solve_s = time.process_time() - t
+    t = time.process_time()
+    certify_result(system, result)
+    cert_s = time.process_time() - t
+    return {"solve": solve_s, "certify": cert_s, "solutions": len(result.solutions), **_counts(result.counts)}
+
+
+def run_network(widths: tuple[int, ...]) -> dict:
+    """Exact mode on the network, the time inside certify_critical measured apart."""
+    import solver.engine.certify as certify_module
+    from network_specs import make_spec
+    from solver.networks.critical_points import run_exact
+
+    inner = certify_module.certify_critical
+    spent = []
+
+    def timed(*args, **kwargs):
+        t = time.process_time()
+        out = inner(*args, **kwargs)
+        spent.append(time.process_time() - t)
+        return out
+
+    certify_module.certify_critical = timed  # exact mode imports it at call time
+    try:
+        t = time.process_time()
+        result = run_exact(make_spec(widths))
+        total = time.process_time() - t
+    finally:
+        certify_module.certify_critical = inner
+    counts = result.counts()
+    return {"solve": total - sum(spent), "certify": sum(spent), "solutions": counts["finite"], **_counts(counts)}
+
+
+def _counts(counts: dict) -> dict:
+    return {k: int(counts[k]) for k in ("certified", "certified_real", "certified_distinct")}
+
+
+CASES = {
+    "katsura-6": lambda: run_system("katsura-6"),
+    "cyclic-5": lambda: run_system("cyclic-5"),
+    "1-2-1 exact": lambda: run_network((1, 2, 1)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "certify.json"))
+    args = ap.parse_args(argv)
+
+    load_before = os.getloadavg()
+    for case in CASES.values():  # warm-up: kernels, family store
+        case()
+    runs: dict[str, list[dict]] = {name: [] for name in CASES}
+    for _ in range(args.repeats):
+        for name, case in CASES.items():
+            runs[name].append(case())
+    rows = {}
+    for name, rs in runs.items():
+        solve_s = statistics.median(r["solve"] for r in rs)
+        cert_s = statistics.median(r["certify"] for r in rs)
+        last = rs[-1]
+        rows[name] = {"solve_seconds": solve_s, "certify_seconds": cert_s, "ratio": cert_s / solve_s,
+                      **{k: last[k] for k in ("solutions", "certified", "certified_real", "certified_distinct")}}
+    report = {"repeats": args.repeats, "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+              "cpus": os.cpu_count(), "rows": rows}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+
+    print("| case | solutions | certified | real | distinct | solve s | certify s | certify / solve |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['solutions']} | {r['certified']} | {r['certified_real']} | {r['certified_distinct']} | "
+              f"{r['solve_seconds']:.3f} | {r['certify_seconds']:.3f} | {r['ratio']:.2f} |")
+    print(f"load average before {load_before[0]:.2f}, after {report['loadavg_after'][0]:.2f} ({os.cpu_count()} CPUs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
