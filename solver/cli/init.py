@@ -20,6 +20,7 @@ import numpy as np
 from solver.cli.errors import CommandError
 from solver.cli.files import read_spec, write_text, writing
 from solver.cli.network import SPEC_HELP, run_exact
+from solver.cli.solve import add_scheduler_option
 from solver.networks.companion_facts import companion_facts, companion_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +46,7 @@ def add_init_command(subparsers: "argparse._SubParsersAction") -> None:
                    help="start: anchor points per neuron (default 32, lowered to d + 1 where a layer's inputs are "
                         "locally d-dimensional)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary on stderr")
+    add_scheduler_option(p)
     p.set_defaults(func=cmd_init)
 
 
@@ -62,7 +64,7 @@ def _init_exact(spec: "NetworkSpec", args: argparse.Namespace) -> int:
 
     if not args.out and not args.json:
         raise CommandError("nothing to write: give --out WEIGHTS.safetensors and/or --json META")
-    result = run_exact(spec, "numba", args.quiet)
+    result = run_exact(spec, "numba", args.quiet, args.scheduler)
     if not result.candidates:
         raise CommandError(
             f"exact mode found no real minimum or saddle to use as weights ({result.counts()['real']} real critical points); "

@@ -23,6 +23,7 @@ import numpy as np
 from solver.cli.errors import CommandError
 from solver.cli.files import read_spec, write_text
 from solver.cli.progress import progress_bar, wanted
+from solver.cli.solve import add_scheduler_option
 from solver.engine.formats.phc import format_system
 from solver.networks.companion_facts import companion_facts, companion_lines
 
@@ -46,6 +47,7 @@ def add_network_commands(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT, or - for standard output")
     p.add_argument("--backend", choices=("numba", "phcpy"), default="numba", help="path tracker")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_scheduler_option(p)
     p.set_defaults(func=cmd_critical)
 
 
@@ -77,11 +79,13 @@ def cmd_system(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_exact(spec: "NetworkSpec", backend: str, quiet: bool) -> "CriticalPointsResult":
-    """Every critical point of the spec's surrogate loss, with a bar unless ``quiet``."""
+def run_exact(spec: "NetworkSpec", backend: str, quiet: bool, scheduler: str | None = None) -> "CriticalPointsResult":
+    """Every critical point of the spec's surrogate loss, with a bar unless ``quiet``; the
+    paths on the Dask cluster of ``scheduler`` when given."""
+    from solver.engine.executors import using
     from solver.networks.critical_points import find_critical_points, preferred_method
 
-    with progress_bar(wanted(quiet)) as update:
+    with using(scheduler), progress_bar(wanted(quiet)) as update:
         return find_critical_points(spec, backend=backend, progress=update, method=preferred_method(spec, backend))
 
 
@@ -127,7 +131,7 @@ def summary(result: "CriticalPointsResult", facts: dict | None = None) -> str:
 
 def cmd_critical(args: argparse.Namespace) -> int:
     """Find every critical point; the summary on stdout and/or the JSON result."""
-    result = run_exact(read_spec(args.spec), args.backend, args.quiet)
+    result = run_exact(read_spec(args.spec), args.backend, args.quiet, args.scheduler)
     facts = companion_facts(result.spec, [p.params for p in result.candidates])
     if args.json:
         write_text(args.json, json.dumps({**result.to_json(), **facts}, indent=1) + "\n")

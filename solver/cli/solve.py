@@ -42,11 +42,18 @@ def add_solve_commands(subparsers: "argparse._SubParsersAction") -> None:
     p.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT, or - for standard output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--certify", action="store_true", help="prove each solution by the interval Krawczyk test")
+    add_scheduler_option(p)
     p.set_defaults(func=cmd_solve)
 
     p = subparsers.add_parser("demo", help="solve a few known systems")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+
+def add_scheduler_option(p: argparse.ArgumentParser) -> None:
+    """``--scheduler ADDRESS``: track the paths on a Dask cluster (:mod:`solver.engine.executors`)."""
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="track the paths on the Dask cluster of this scheduler (tcp://host:8786)")
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
@@ -72,6 +79,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 threads=args.threads,
                 mixed_volume=True,
                 certify=args.certify,
+                scheduler=args.scheduler,
             )
     except (PHCParseError, InvalidSystem) as exc:
         raise CommandError(f"{args.file}: {exc}") from None  # name the file
