@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-EXTRAS=${EXTRAS:-test,torch,service,bench}
+EXTRAS=${EXTRAS:-test,torch,service,dask,bench}
 
 # chromium: the browser the page tests drive (Playwright's own browser download is not
 # available on these machines; tests/test_pages.py points Playwright at this one)
