@@ -64,9 +64,11 @@ def warm_up(svc: ServiceProcess) -> None:
 def service(tmp_path_factory):
     svc = ServiceProcess(tmp_path_factory.mktemp("pages"), env={"LPS_API_KEYS": f"{KEY},{OTHER_KEY}"})
     svc.start()
-    warm_up(svc)
-    yield svc
-    svc.stop()
+    try:
+        warm_up(svc)
+        yield svc
+    finally:
+        svc.stop()
 
 
 @pytest.fixture(scope="module")
