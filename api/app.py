@@ -62,6 +62,20 @@ async def _cleanup_loop(store: JobStore, settings: Settings) -> None:
         await anyio.sleep(settings.cleanup_interval_seconds)
 
 
+async def _cluster(settings: Settings) -> dict:
+    """Where the job workers track their paths (for ``/health``): the local pool, or the
+    Dask cluster of ``LPS_DASK_SCHEDULER`` when it answers now."""
+    if not settings.dask_scheduler:
+        return {"scheduler": None, "status": "local"}
+    from solver.engine.executors import probe
+
+    state = await anyio.to_thread.run_sync(probe, settings.dask_scheduler)
+    if state["status"] != "connected":
+        state["fallback"] = "the jobs run on the local pool"
+        log.warning("Dask scheduler %s unreachable, jobs run on the local pool: %s", settings.dask_scheduler, state["reason"])
+    return state
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Take the data folder's lock, open the store, recover jobs after a restart and
@@ -84,8 +98,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not os.environ.get("LPS_FAMILY_DIR"):
             os.environ["LPS_FAMILY_DIR"] = str(settings.family_dir.resolve())
         app.state.family_dir = Path(os.environ["LPS_FAMILY_DIR"])
+        app.state.cluster = await _cluster(settings)
+        scheduler = settings.dask_scheduler if app.state.cluster["status"] == "connected" else None
         runner = Runner(settings.db_path, settings.workers, settings.job_timeout_seconds, settings.warmup,
-                        settings.max_result_bytes)
+                        settings.max_result_bytes, scheduler)
         runner.start()
         prechecker = Prechecker(settings.precheck_seconds, settings.precheck_memory_mb)
         prechecker.start()

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     auth_failures_per_minute : int
         Failed authentications per minute from one client address before its requests
         are refused with 429. [``LPS_AUTH_FAILURES_PER_MINUTE``]
+    dask_scheduler : str, optional
+        A Dask scheduler (``tcp://host:8786``): the job workers track their paths on its
+        cluster (:mod:`solver.engine.executors`). Unreachable at start, the service runs on
+        its local pool and says so in ``/health``. [``LPS_DASK_SCHEDULER``]
     """
 
     # empty variables count as unset (the defaults), as a shell's ``LPS_X=`` means
@@ -137,6 +141,7 @@ class Settings(BaseSettings):
     cleanup_interval_seconds: float = Field(3600.0, ge=0.1, le=86400 * 7)
     rate_limit_per_minute: int = Field(1200, ge=1)
     auth_failures_per_minute: int = Field(20, ge=1)
+    dask_scheduler: str | None = None
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -117,7 +117,18 @@ def execute(store: JobStore, job_id: str, attempt: int, max_result_bytes: int) -
         return "failed" if store.finish_failed(job_id, attempt, {"reason": reason}) else "stale"
 
 
-def worker_main(conn: Connection, db_path: str, warmup: bool, max_result_bytes: int) -> None:
+def _use_cluster(scheduler: str) -> None:
+    """Track this process's paths on the Dask cluster of ``scheduler`` (the local pool
+    when it cannot be reached: the job still runs)."""
+    from solver.engine.executors import ClusterError, executor_for, set_default
+
+    try:
+        set_default(executor_for(scheduler)[0])
+    except ClusterError as exc:
+        log.warning("paths run in this process: %s", exc)
+
+
+def worker_main(conn: Connection, db_path: str, warmup: bool, max_result_bytes: int, scheduler: str | None = None) -> None:
     """Entry point of a worker process: ``("run", id, attempt)`` in, ``("finished", id, status)`` out."""
     _die_with_parent()
     # Ctrl-C and a SIGTERM to the process group are the web process's to handle: it stops
@@ -133,6 +144,8 @@ def worker_main(conn: Connection, db_path: str, warmup: bool, max_result_bytes: 
             engine.warm_up()
         except Exception:  # a failed warm-up only costs the first job its compile time
             log.warning("warm-up failed:\n%s", traceback.format_exc())
+    if scheduler:
+        _use_cluster(scheduler)
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -178,10 +191,13 @@ class Runner:
         Workers load the engine before they report ready.
     max_result_bytes : int
         A larger result fails its job with the reason.
+    scheduler : str, optional
+        A Dask scheduler the workers track their paths on.
     """
 
     def __init__(self, db_path: Path, workers: int, job_timeout: float, warmup: bool = True,
-                 max_result_bytes: int = 64 * 1024 * 1024) -> None:
+                 max_result_bytes: int = 64 * 1024 * 1024, scheduler: str | None = None) -> None:
+        self.scheduler = scheduler
         self.max_result_bytes = max_result_bytes
         self.db_path = str(db_path)
         self.n_workers = workers
@@ -224,7 +240,7 @@ class Runner:
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
-        p = self.ctx.Process(target=worker_main, args=(child, self.db_path, self.warmup, self.max_result_bytes), name="lps-worker", daemon=True)
+        p = self.ctx.Process(target=worker_main, args=(child, self.db_path, self.warmup, self.max_result_bytes, self.scheduler), name="lps-worker", daemon=True)
         p.start()
         child.close()
         return _Worker(process=p, conn=parent, pid=p.pid or 0)

@@ -31,6 +31,7 @@ async def health(request: Request, settings: SettingsDep) -> dict[str, Any]:
         "backends": about.get("backends", {}),
         "features": about.get("features", {}),
         "workers": {"configured": settings.workers, **counts},
+        "cluster": getattr(state, "cluster", {"scheduler": None, "status": "local"}),
         "auth": settings.auth_enabled,
         "limits": settings.limits(),
     }

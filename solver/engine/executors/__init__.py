@@ -75,6 +75,24 @@ def executor_for(scheduler: Any) -> tuple[Executor, bool]:
     return DaskExecutor(scheduler), False
 
 
+def probe(address: str, timeout: float = 5.0) -> dict[str, Any]:
+    """Whether the Dask scheduler at ``address`` takes paths now (what the service's
+    ``/health`` reports): ``status`` ``"connected"`` with its ``workers``, else
+    ``"unreachable"`` with the ``reason``."""
+    try:
+        from solver.engine.executors.dask import DaskExecutor
+
+        executor = DaskExecutor.connect(address, timeout=timeout)
+    except ModuleNotFoundError as exc:
+        return {"scheduler": address, "status": "unreachable", "reason": f"the dask extra is not installed ({exc.name})"}
+    except ClusterError as exc:
+        return {"scheduler": address, "status": "unreachable", "reason": str(exc)}
+    try:
+        return {"scheduler": address, "status": "connected", "workers": len(executor.client.scheduler_info()["workers"])}
+    finally:
+        executor.close()
+
+
 @contextlib.contextmanager
 def using(scheduler: Any = None) -> Iterator[Executor]:
     """Within the block, :func:`current` is the executor for ``scheduler`` (see
@@ -92,4 +110,4 @@ def using(scheduler: Any = None) -> Iterator[Executor]:
             executor.close()
 
 
-__all__ = ["ClusterError", "Executor", "LocalExecutor", "current", "executor_for", "set_default", "using"]
+__all__ = ["ClusterError", "Executor", "LocalExecutor", "current", "executor_for", "probe", "set_default", "using"]
