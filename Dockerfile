@@ -2,7 +2,7 @@
 # Build:  docker build -t lps-init .
 # Behind a TLS-intercepting proxy, copy its CA bundle to docker/certs/pip-ca.crt first
 # (git-ignored); it is used by pip in the build stage only and never enters the image.
-# Wheels put in docker/wheels/ (git-ignored, `pip wheel -w docker/wheels .[service]`) are
+# Wheels put in docker/wheels/ (git-ignored, `pip wheel -w docker/wheels .[service,dask]`) are
 # preferred over the index.
 
 FROM debian:bookworm-slim AS build
@@ -19,7 +19,7 @@ RUN [ -f /src/README.md ] || echo '# lps-init' > /src/README.md; \
  && python3 -m venv /opt/venv \
  && if [ -f /tmp/docker/certs/pip-ca.crt ]; then export PIP_CERT=/tmp/docker/certs/pip-ca.crt; fi \
  && if [ -d /tmp/docker/wheels ]; then export PIP_FIND_LINKS=/tmp/docker/wheels; fi \
- && /opt/venv/bin/pip install -q "/src[service]" \
+ && /opt/venv/bin/pip install -q "/src[service,dask]" \
  && rm -rf /src/solver /src/api /src/build /src/*.egg-info
 COPY solver /src/solver
 COPY api /src/api
