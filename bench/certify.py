@@ -7,7 +7,8 @@ solve's solutions and solve time the solve without it. For the 1-2-1 network (th
 spec: relu surrogate of degree 2, five samples, weight decay 0.01) it is exact mode as
 ``run_exact`` runs it (the family's parameter homotopy): the time inside
 :func:`~solver.engine.certify.certify_critical` (every finite solution and each critical
-point) against the rest of exact mode. The target is a ratio of at most 0.5.
+point) against the rest of exact mode; ``--large`` adds 1-3-1 the same way. The target is
+a ratio of at most 0.5.
 
 A warm-up run of each case goes first (Numba kernels loaded, family read); then
 ``--repeats`` runs, interleaved; medians of CPU seconds (``time.process_time``: less
@@ -92,15 +93,19 @@ CASES = {
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--large", action="store_true", help="also 1-3-1's exact mode (3,585 generic solutions, about 25 s a run)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "certify.json"))
     args = ap.parse_args(argv)
 
+    cases = dict(CASES)
+    if args.large:
+        cases["1-3-1 exact"] = lambda: run_network((1, 3, 1))
     load_before = os.getloadavg()
-    for case in CASES.values():  # warm-up: kernels, family store
+    for case in cases.values():  # warm-up: kernels, family store
         case()
-    runs: dict[str, list[dict]] = {name: [] for name in CASES}
+    runs: dict[str, list[dict]] = {name: [] for name in cases}
     for _ in range(args.repeats):
-        for name, case in CASES.items():
+        for name, case in cases.items():
             runs[name].append(case())
     rows = {}
     for name, rs in runs.items():

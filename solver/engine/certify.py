@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Certificate", "CertificationResult", "certify", "certify_result", "certify_critical", "certificate_fields", "PRECISION", "MAX_RADIUS"]
 
-#: bits of the ball midpoints: F(x~) and Y F(x~) exact well below double rounding
+#: bits of the ball midpoints when the centre is refined (the first test runs at 53)
 PRECISION = 106
 #: largest box radius, relative to max(1, |x~|_inf): a looser box does not certify the point
 MAX_RADIUS = 1e-8
@@ -116,13 +116,10 @@ def certify(system: System, points: np.ndarray | Sequence, max_radius: float = M
     with np.errstate(all="ignore"):
         jac = system.jacobian(pts) if len(pts) else np.zeros((0, system.n_variables, system.n_variables), np.complex128)
         good = np.all(np.isfinite(jac), axis=(1, 2)) & (np.linalg.cond(np.where(np.isfinite(jac), jac, 0)) < 1e15)
+        # a singular Jacobian: the identity as Y fails the double test, the refinement decides
         inverses = np.linalg.inv(np.where(good[:, None, None], jac, np.eye(system.n_variables)))
-    with ctx.workprec(PRECISION):
-        balls = IntervalSystem(system)
-        certs = [
-            _certify_point(balls, x, inverses[k], max_radius) if good[k] else _uncertified(x)
-            for k, x in enumerate(pts)
-        ]
+    balls = IntervalSystem(system)
+    certs = [_certify_point(balls, x, inverses[k], max_radius) for k, x in enumerate(pts)]
     distinct, groups = prove_distinct(certs)
     return CertificationResult(certs, distinct, groups, time.perf_counter() - t0)
 
@@ -194,45 +191,84 @@ class _MonomialPlan:
 
 
 def _certify_point(balls: IntervalSystem, x: np.ndarray, Y: np.ndarray, max_radius: float) -> Certificate:
-    """A real certificate when the system is real and the point nearly real, else a complex
-    one; the first radius that passes the test wins. ``Y`` approximates the inverse Jacobian
-    (any matrix gives a valid test; a good one makes it pass)."""
-    limit = max_radius * max(1.0, float(np.abs(x).max(initial=0.0)))
+    """The test around the point in double precision; failing that, around the point refined
+    by Newton's method at :data:`PRECISION` bits (an ill-conditioned point is only accurate to
+    about its condition number times the rounding unit, too coarse a centre for the test).
+    ``Y`` approximates the inverse Jacobian (any matrix gives a valid test; a good one makes
+    it pass)."""
     if not np.all(np.isfinite(x)):
         return _uncertified(x)
+    limit = max_radius * max(1.0, float(np.abs(x).max(initial=0.0)))
+    with ctx.workprec(53):
+        center = [acb(v.real, v.imag) for v in x.tolist()]
+        cert = _real_or_complex(balls, center, acb_mat(Y.tolist()), x, limit)
+    if cert.certified:
+        return cert
+    with ctx.workprec(PRECISION):
+        refined = _refine(balls, center)
+        if refined is None:
+            return cert
+        return _real_or_complex(balls, *refined, x, limit)
+
+
+def _real_or_complex(balls: IntervalSystem, center: list, Y: "acb_mat", x: np.ndarray, limit: float) -> Certificate:
+    """A real certificate (centre projected on R^n) when the system is real and the centre
+    within ``limit`` of it, else a complex one; either only with the centre within ``limit``
+    of the reported point ``x``."""
     if balls.real:
-        imag = float(np.abs(x.imag).max(initial=0.0))
-        if imag <= limit:
-            cert = _krawczyk(balls, x.real.astype(np.complex128), Y, limit, floor=2.0 * imag, real=True)
+        real = [acb(c.real.mid()) for c in center]
+        if _distance(real, x) <= limit:
+            cert = _krawczyk(balls, real, Y, limit, real=True)
             if cert.certified:
                 return cert
-    return _krawczyk(balls, x, Y, limit, floor=0.0, real=False)
+    if _distance(center, x) > limit:
+        return _uncertified(x)
+    return _krawczyk(balls, center, Y, limit, real=False)
 
 
-def _krawczyk(balls: IntervalSystem, x: np.ndarray, Y: np.ndarray, limit: float, floor: float, real: bool) -> Certificate:
-    """The Krawczyk test around centre ``x`` for growing radii (multiples of the Newton step,
-    at least ``floor``, at most ``limit``)."""
+def _distance(center: list, x: np.ndarray) -> float:
+    c = np.array([complex(float(v.real.mid()), float(v.imag.mid())) for v in center])
+    return float(np.abs(c - x).max(initial=0.0)) * (1 + 1e-12)
+
+
+def _refine(balls: IntervalSystem, center: list, steps: int = 8) -> tuple[list, "acb_mat"] | None:
+    """Newton's method from ``center`` (exact midpoints kept) until the step is below the
+    working precision, and the inverse Jacobian's midpoint at the result; None where the
+    Jacobian cannot be inverted."""
+    tiny = 2.0 ** (8 - PRECISION) * max(1.0, max(float(c.abs_upper()) for c in center))
+    try:
+        for _ in range(steps):
+            dx = balls.jacobian(center).solve(acb_mat([[f] for f in balls.values(center)]))
+            center = [(c - dx[j, 0]).mid() for j, c in enumerate(center)]
+            if max(float(dx[j, 0].abs_upper()) for j in range(balls.n)) < tiny:
+                break
+        return center, balls.jacobian(center).inv().mid()
+    except (ZeroDivisionError, ValueError):
+        return None
+
+
+def _krawczyk(balls: IntervalSystem, center: list, Y: "acb_mat", limit: float, real: bool) -> Certificate:
+    """The Krawczyk test around ``center`` (exact balls) for growing radii, multiples of the
+    Newton step, at most ``limit``."""
     n = balls.n
-    center = [acb(complex(v).real, complex(v).imag) for v in x]
-    Ymat = acb_mat([[acb(v.real, v.imag) for v in row] for row in Y])
-    step = Ymat * acb_mat([[f] for f in balls.values(center)])
+    step = Y * acb_mat([[f] for f in balls.values(center)])
     newton = max(float(step[j, 0].abs_upper()) for j in range(n))
+    x = np.array([complex(float(v.real.mid()), float(v.imag.mid())) for v in center])
     scale = max(1.0, float(np.abs(x).max(initial=0.0)))
     identity = acb_mat([[1 if i == j else 0 for j in range(n)] for i in range(n)])
     for factor in RADIUS_FACTORS:
-        r = max(factor * newton, floor, 1e-24 * scale)
+        r = max(factor * newton, 1e-28 * scale)
         if r > limit:
             break
         delta = acb(arb(0, r), arb(0, r))
         box = [c + delta for c in center]
-        M = identity - Ymat * balls.jacobian(box)
-        K = [center[j] - step[j, 0] for j in range(n)]
+        M = identity - Y * balls.jacobian(box)
         # B - x~ as balls (an enclosure whatever rounding the sum above did)
         spread = M * acb_mat([[b - c] for b, c in zip(box, center)])
-        K = [K[j] + spread[j, 0] for j in range(n)]
+        K = [center[j] - step[j, 0] + spread[j, 0] for j in range(n)]
         if all(b.contains_interior(k) for b, k in zip(box, K)):
             lower, upper = _bounds(K)
-            return Certificate(True, real, r, np.asarray(x), lower, upper)
+            return Certificate(True, real, r, x, lower, upper)
     return _uncertified(x)
 
 
