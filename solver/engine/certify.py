@@ -15,9 +15,11 @@ distinct. This follows Breiding, Rose, Timme, "Certifying zeros of polynomial sy
 interval arithmetic", ACM TOMS 49 (2023), doi:10.1145/3580277 (arXiv 2011.05000), and
 HomotopyContinuation.jl's ``certify``.
 
-A certificate is about the reported point: the box is centred on it (or on its real part,
-which it then contains) and its radius may not exceed ``max_radius`` times the point's size,
-so a poor approximation is not certified even when Newton's method would converge from it.
+A certificate is about the reported point: the box is centred on it, on its real part, or
+(when double precision cannot prove it) on its Newton refinement at 106 bits, and both the
+distance from the point to the centre and the radius may not exceed ``max_radius`` times the
+point's size, so a poor approximation is not certified even when Newton's method would
+converge from it.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class Certificate:
     radius : float
         Box radius (NaN when not certified).
     center : complex ndarray (n,)
-        Box centre: the point, or its real part for a real certificate.
+        Box centre (rounded to double): the point, its real part for a real certificate, or
+        its refinement; within ``max_radius`` (relative) of the point.
     lower, upper : float ndarray (2n,)
         The enclosure ``K`` of the zero, real parts then imaginary parts, rounded outwards
         (NaN when not certified).

@@ -52,8 +52,8 @@ class Solution:
         Imaginary parts below the real tolerance (relative to the magnitude).
     certified, certified_real : bool or None
         Set by certification (:mod:`solver.engine.certify`; None when it did not run): a box
-        of radius ``certified_radius`` around ``values`` provably holds exactly one solution,
-        and that solution is real.
+        of radius ``certified_radius``, centred within 1e-8 (relative) of ``values``, provably
+        holds exactly one solution, and that solution is real.
     certified_radius : float or None
     """
 
