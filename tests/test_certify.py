@@ -8,7 +8,6 @@ from pathlib import Path
 
 import mpmath as mp
 import numpy as np
-import pytest
 
 from network_specs import make_spec
 from solver.engine.certify import certify
