@@ -90,6 +90,14 @@ def _assert_same(local, remote) -> None:
     np.testing.assert_allclose(_solutions(remote), _solutions(local), rtol=0, atol=1e-10)
 
 
+def test_batch_size_is_a_second_of_work_within_bounds():
+    from solver.engine.executors.dask import MAX_BATCH, MIN_BATCH, batch_size
+
+    assert batch_size(0.01, 10**6, 2) == 100  # one second of 10 ms paths
+    assert batch_size(0.01, 10**6, 1000) == 250  # 5 s for the scheduler, cut to 4 batches per thread
+    assert batch_size(0.01, 64, 2) == MIN_BATCH and batch_size(1e-9, 10**9, 1) == MAX_BATCH
+
+
 def test_kernel_arrays_on_the_cluster_equal_the_local_ones(cluster):
     """Endpoint by endpoint, in start order, over a probe batch and several sized batches."""
     _, client, _ = cluster

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from solver.engine.endpoints import collect_solutions, path_counts
-from solver.engine.executors import using
+from solver.engine.executors import current, using
 from solver.engine.homotopy import Homotopy, homotopy_data
 from solver.engine.options import TrackerOptions
 from solver.engine.result import FailureReason, PathStatus, SolveResult
@@ -36,8 +36,6 @@ def track(
     """Track the start solutions ``starts`` (P, n) with the executor in force
     (:mod:`solver.engine.executors`: here in chunks by default, or on a Dask cluster);
     returns the kernel's arrays (endpoints, status, reason, winding, steps) for all of them."""
-    from solver.engine.executors import current
-
     return current().track(starts, hom, options.as_array(), progress, done, total, chunk)
 
 
@@ -194,11 +192,12 @@ def _refuse_phc(system: System, max_paths: int) -> None:
 def _track_start(
     start_system: StartSystem, hom: Homotopy, options: TrackerOptions, progress: Progress | None
 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Track every start solution, chunk by chunk as the start system yields them;
-    returns all start points (P, n) and the kernel's arrays for them."""
+    """Track every start solution, chunk by chunk as the start system yields them (as
+    many a chunk as the executor in force takes at once); returns all start points (P, n)
+    and the kernel's arrays for them."""
     n = hom.patch.shape[0] - 1
     results, chunks, done = [], [], 0
-    for starts in start_system.solutions():
+    for starts in start_system.solutions(current().start_chunk):
         results.append(track(starts, hom, options, progress, done, start_system.count))
         chunks.append(starts)
         done += starts.shape[0]

@@ -30,7 +30,13 @@ Progress = Callable[[int, int], None]
 
 
 class Executor(Protocol):
-    """Tracks start solutions through a homotopy; see :class:`LocalExecutor`."""
+    """Tracks start solutions through a homotopy; see :class:`LocalExecutor`.
+
+    ``start_chunk`` is how many start solutions a solve hands it at once (a solve waits for
+    each hand-over's last path before the next).
+    """
+
+    start_chunk: int
 
     def track(self, starts: np.ndarray, hom: Any, opts: np.ndarray, progress: Progress | None,
               done: int, total: int, chunk: int) -> tuple[np.ndarray, ...]: ...

@@ -28,6 +28,9 @@ from solver.engine.executors.local import empty_arrays
 
 #: seconds a batch should take on a worker (the round trip costs milliseconds)
 TARGET_SECONDS = 1.0
+#: tasks per second one scheduler is assumed to take (bench/DASK_RESULTS.md measured 190
+#: on a loaded 2-core machine); larger clusters get longer batches so as to stay under it
+SCHEDULER_TASKS_PER_SECOND = 200.0
 #: paths of the first batch, whose time sizes the others
 PROBE_PATHS = 32
 #: a batch never has fewer or more paths than these
@@ -71,9 +74,11 @@ class WarmKernels(WorkerPlugin):
 
 
 def batch_size(per_path: float, remaining: int, threads: int) -> int:
-    """Paths per batch: about :data:`TARGET_SECONDS` of work, but at least
-    :data:`BATCHES_PER_THREAD` batches per worker thread, within the bounds."""
-    size = int(TARGET_SECONDS / max(per_path, 1e-7))
+    """Paths per batch: about :data:`TARGET_SECONDS` of work (longer on clusters whose
+    threads would finish more than :data:`SCHEDULER_TASKS_PER_SECOND` batches a second),
+    but at least :data:`BATCHES_PER_THREAD` batches per worker thread, within the bounds."""
+    target = max(TARGET_SECONDS, threads / SCHEDULER_TASKS_PER_SECOND)
+    size = int(target / max(per_path, 1e-7))
     size = min(size, -(-remaining // (BATCHES_PER_THREAD * max(threads, 1))))
     return max(MIN_BATCH, min(MAX_BATCH, size))
 
@@ -84,6 +89,10 @@ class DaskExecutor:
     Use :meth:`connect` for a scheduler address; :meth:`close` closes only a client it
     opened itself.
     """
+
+    #: start solutions a solve hands over at once: each hand-over ends when its slowest
+    #: batch does, so a large cluster needs many (2**20 paths of 13 unknowns: 224 MB)
+    start_chunk = 1 << 20
 
     def __init__(self, client: Client, owned: bool = False) -> None:
         self.client, self.owned = client, owned

@@ -17,6 +17,9 @@ class LocalExecutor:
     """Tracks the paths with :func:`~solver.engine.path_kernels.track_paths` here, ``chunk``
     paths a call, reporting progress after each chunk."""
 
+    #: start solutions a solve generates and hands over at once
+    start_chunk = 65536
+
     def track(self, starts: np.ndarray, hom: Any, opts: np.ndarray, progress: Callable[[int, int], None] | None = None,
               done: int = 0, total: int = 0, chunk: int = 1024) -> tuple[np.ndarray, ...]:
         """The kernel's arrays (endpoints, status, reason, winding, steps) for ``starts`` (P, n)."""
