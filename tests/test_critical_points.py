@@ -195,7 +195,7 @@ def test_budget_refuses_before_any_work():
 
 def test_budget_refusal_on_the_cli(tmp_path, capsys):
     path = tmp_path / "big.json"
-    path.write_text(make_spec((1, 3, 1)).model_dump_json())
+    path.write_text(make_spec((1, 4, 1)).model_dump_json())  # no family stored: its start system counts
     assert lps_main(["critical", "--spec", str(path)]) == 2
     err = capsys.readouterr().err
     assert "max_paths" in err and "layerwise" in err and "Traceback" not in err

@@ -64,3 +64,29 @@ def test_the_parameter_preset_uses_the_hermite_predictor_and_names_are_checked()
     assert TrackerOptions().as_array()[OPT["predictor"]] == PREDICTORS.index("rk4")
     with pytest.raises(InvalidOptions, match="unknown predictor"):
         TrackerOptions(predictor="pade")
+
+
+class _Square:
+    """``x^2 = p``: the segment from ``p = 1`` to ``p = -1`` runs through ``p = 0``, where
+    the two roots meet."""
+
+    supports = (np.array([[2], [0]]),)
+    offsets = np.array([0, 2])
+    parameter_degree = 1
+
+    def flat_coefficients(self, P: np.ndarray) -> np.ndarray:
+        P = np.atleast_2d(np.asarray(P, np.complex128))
+        out = np.stack([np.ones(P.shape[0], np.complex128), -P[:, 0]], axis=-1)
+        return out[0] if np.ndim(P) == 1 else out
+
+    def system(self, P: np.ndarray) -> System:
+        c = self.flat_coefficients(np.atleast_2d(P))[0]
+        return System((Polynomial(c, self.supports[0]),), ("x",))
+
+
+def test_a_path_through_the_discriminant_is_sent_round_it():
+    """Both straight paths hit the double root at p = 0 and fail, even with small steps;
+    the detour through a random member reaches the closed-form roots +-i."""
+    res = track_parameters(_Square(), np.array([1.0 + 0j]), np.array([-1.0 + 0j]), np.array([[1.0], [-1.0]]), seed=0)
+    assert res.counts["failed"] == 0
+    assert same_sets(np.array([s.values for s in res.solutions]), np.array([[1j], [-1j]]))

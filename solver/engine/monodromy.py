@@ -40,7 +40,7 @@ from scipy.spatial import cKDTree
 
 from solver.engine.endpoints import CLUSTER_TOLERANCE, collect_solutions
 from solver.engine.options import TrackerOptions
-from solver.engine.parameter_homotopy import ParametrizedFamily, parameter_path_data
+from solver.engine.parameter_homotopy import ParametrizedFamily, parameter_path_data, random_point_like
 from solver.engine.result import PathStatus, Solution
 from solver.engine.solve import track
 
@@ -182,9 +182,7 @@ def _loop(
     """Move ``starts`` around ``p0 -> p1 -> p2 -> p0`` (random complex ``p1``, ``p2``,
     standard normal entries scaled to ``p0``'s size); returns the endpoints at ``p0``
     and the number of paths tracked."""
-    n = p0.shape[0]
-    scale = np.sqrt(np.mean(np.abs(p0) ** 2))
-    corners = [p0] + [scale * (rng.normal(size=n) + 1j * rng.normal(size=n)) / np.sqrt(2.0) for _ in range(2)] + [p0]
+    corners = [p0, random_point_like(p0, rng), random_point_like(p0, rng), p0]
     points, paths = starts, 0
     for a, b in zip(corners, corners[1:]):
         if points.shape[0] == 0:

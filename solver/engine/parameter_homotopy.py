@@ -239,6 +239,52 @@ def parameter_path_data(family: ParametrizedFamily, p_start: np.ndarray, p_targe
     return Homotopy(START_PARAMETER, lin, degrees, gc, ge, go, fc, fe, offsets, gamma, patch)
 
 
+def random_point_like(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random complex parameter point of ``p``'s size: standard complex normal entries
+    scaled to ``p``'s root mean square (the corners of monodromy loops, the detours of
+    failed paths)."""
+    p = np.asarray(p, np.complex128)
+    scale = np.sqrt(np.mean(np.abs(p) ** 2))
+    return scale * (rng.normal(size=p.shape[0]) + 1j * rng.normal(size=p.shape[0])) / np.sqrt(2.0)
+
+
+def detour_failures(
+    family: ParametrizedFamily,
+    p_start: np.ndarray,
+    p_target: np.ndarray,
+    starts: np.ndarray,
+    tracked: tuple[np.ndarray, ...],
+    rng: np.random.Generator,
+    options: TrackerOptions,
+    tries: int = 2,
+) -> None:
+    """Send the paths that still failed round a random member ``q``: ``p_start -> q ->
+    p_target``, up to ``tries`` times with a new ``q``; ``tracked`` (endpoints, status,
+    reason, winding, steps) is updated in place.
+
+    A path that fails on the straight segment, even with small steps, passes close to the
+    discriminant; the two legs through a random ``q`` avoid it with probability one
+    (Morgan and Sommese 1989: any path in the complement of the discriminant joins the
+    same solutions). On 1-3-1, 2 of 841 paths of one data set needed it.
+    """
+    from solver.engine.solve import track
+
+    for _ in range(tries):
+        failed = np.flatnonzero(tracked[1] == PathStatus.FAILED)
+        if failed.size == 0:
+            return
+        q = random_point_like(p_start, rng)
+        leg = track(np.ascontiguousarray(starts[failed]), parameter_path_data(family, p_start, q, rng), options)
+        ok = leg[1] == PathStatus.REGULAR
+        if not ok.any():
+            continue
+        with np.errstate(all="ignore"):
+            middle = np.ascontiguousarray(leg[0][ok, 1:] / leg[0][ok, :1])
+        leg = track(middle, parameter_path_data(family, q, p_target, rng), options)
+        for arr, new in zip(tracked, leg):
+            arr[failed[ok]] = new
+
+
 def track_parameters(
     family: ParametrizedFamily,
     p_start: np.ndarray,
@@ -250,7 +296,8 @@ def track_parameters(
     progress: Callable[[int, int], None] | None = None,
 ) -> SolveResult:
     """Move the solutions of ``F(x; p_start)`` to ``F(x; p_target)`` along the parameter
-    segment (see the module docstring).
+    segment (see the module docstring). A path that fails is re-run with the conservative
+    options, then sent round a random member (:func:`detour_failures`).
 
     Parameters
     ----------
@@ -285,6 +332,7 @@ def track_parameters(
     hom = parameter_path_data(family, p_start, p_target, rng)
     tracked = track(starts, hom, options, progress, 0, starts.shape[0])
     retry_failures(starts, hom, tracked)
+    detour_failures(family, np.asarray(p_start, np.complex128), np.asarray(p_target, np.complex128), starts, tracked, rng, options)
     counts = {"total_degree": target.total_degree, "linear_product": None, "mixed_volume": None, "generic": starts.shape[0]}
     endpoints, status, reason = tracked[0], tracked[1], tracked[2]
     return result_from_endpoints(target, endpoints, status, reason, "parameter", counts, time.perf_counter() - t0)
