@@ -138,7 +138,8 @@ def track_segment(X, s_a, s_b, hom, ws, bufs, opts, h0, hmax, budget):
         # k1 is kept from the last accepted step's corrector (first same as last)
         ok = have_k1 or velocity(X, s, ds, hom, ws, k1) > 0.0
         have_k1 = ok
-        cubic = hermite and have_prev
+        # (a step below the rounding of tau leaves no interval to extrapolate from)
+        cubic = hermite and have_prev and tau > tau_o
         if ok and cubic:
             # the cubic through the last two accepted points and their tangents, one step on
             D = tau - tau_o
