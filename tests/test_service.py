@@ -355,26 +355,31 @@ def test_spec_limits_are_422_with_the_limit(service, change, limit, value):
 
 
 def test_exact_mode_path_limit_is_422_with_the_count(service):
-    # 1-3-1 has 10 parameters and a linear-product start system of 1,129,797 paths; the
-    # network module's bounded count stops once past max_paths and reports a lower bound
-    from solver.networks.structure import lps_count, network_set_structure
+    """1-3-1's family ships (3,585 generic solutions): a max_paths below that is refused
+    naming it. 1-4-1 has no family, and its one-time solve would start from a
+    linear-product system far beyond family_max_paths (1-3-1's alone has 1,129,797 paths):
+    refused naming both limits, with a lower bound from the bounded count."""
     from solver.networks.spec import NetworkSpec
+    from solver.networks.structure import lps_count, network_set_structure
 
-    def exact_path_count(spec):
-        return lps_count(network_set_structure(spec))
+    def layers(width):
+        return [{"in_features": 1, "out_features": width}, {"in_features": width, "out_features": 1}]
 
-    for width in (3, 4):
-        spec = {**SPEC_121, "mode": "exact",
-                "layers": [{"in_features": 1, "out_features": width}, {"in_features": width, "out_features": 1}]}
-        r = _post(service, "/solve", json=spec)
-        assert r.status_code == 422, r.text
-        body = r.json()
-        assert body["error"] == "limit_exceeded" and body["limit"] == "max_paths" and body["max_paths"] == 5000
-        assert "max_paths=5000" in body["reason"] and "start" in body["suggestion"]
-        full = exact_path_count(NetworkSpec.model_validate(spec))
-        assert 5000 < body["paths_at_least"] <= full
-    assert full > exact_path_count(NetworkSpec.model_validate({**spec, "layers": [
-        {"in_features": 1, "out_features": 3}, {"in_features": 3, "out_features": 1}]})) == 1_129_797
+    r = _post(service, "/solve", json={**SPEC_121, "mode": "exact", "max_paths": 1000, "layers": layers(3)})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "limit_exceeded" and body["limit"] == "max_paths" and body["max_paths"] == 1000
+    assert "3585" in body["reason"] and "1-3-1" in body["reason"] and "start" in body["suggestion"]
+
+    spec = {**SPEC_121, "mode": "exact", "layers": layers(4)}
+    r = _post(service, "/solve", json=spec)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "limit_exceeded" and body["max_paths"] == 5000
+    assert "family_max_paths=" in body["reason"] and "max_paths=5000" in body["reason"] and "start" in body["suggestion"]
+    full = lps_count(network_set_structure(NetworkSpec.model_validate(spec)))
+    assert 5000 < body["paths_at_least"] <= full
+    assert full > lps_count(network_set_structure(NetworkSpec.model_validate({**spec, "layers": layers(3)}))) == 1_129_797
 
 
 def test_system_path_and_variable_limits_are_422_with_counts(service):
