@@ -164,7 +164,7 @@ def solve_by_family(
         generic_method=generic.method,
         complete=failed == 0,
         incomplete_reason="" if failed == 0 else (
-            f"{failed} of {len(reps)} paths failed even after a conservative re-run "
+            f"{failed} of {len(reps)} paths failed even after a conservative re-run and two detours through random members "
             f"({', '.join(sorted({r for _, r in tracked.failures}))}); a critical point may be missing"
         ),
     )
