@@ -161,13 +161,21 @@ def solve(
         import numba
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    result = _solve_numba(system, start_system, rng, options, progress, scheduler, t0)
+    return _certified(system, result, certify)
+
+
+def _solve_numba(system: System, start_system, rng: np.random.Generator, options: TrackerOptions,
+                 progress: Progress | None, scheduler: object, t0: float) -> SolveResult:
+    """Our tracker from ``start_system`` (on the executor in force), failures re-run, and
+    the endpoints refined and merged on ``system``."""
     hom = homotopy_data(system, start_system, rng)
     with using(scheduler):
         starts, tracked = _track_start(start_system, hom, options, progress)
         retry_failures(starts, hom, tracked)
     endpoints, status, reason = tracked[:3]
-    result = result_from_endpoints(system, endpoints, status, reason, start_system.kind, counts, time.perf_counter() - t0)
-    return _certified(system, result, certify)
+    return result_from_endpoints(system, endpoints, status, reason, start_system.kind,
+                                 start_system.root_counts, time.perf_counter() - t0)
 
 
 def _certified(system: System, result: SolveResult, certify: bool) -> SolveResult:
