@@ -48,27 +48,27 @@ def _started(request: Request, name: str) -> Any:
     return value
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return request.app.state.settings
 
 
-def get_metrics(request: Request) -> ServiceMetrics:
+async def get_metrics(request: Request) -> ServiceMetrics:
     """The app's metrics."""
     return request.app.state.metrics
 
 
-def get_store(request: Request) -> JobStore:
+async def get_store(request: Request) -> JobStore:
     """The job store; 503 ``starting`` before the lifespan opened it."""
     return _started(request, "store")
 
 
-def get_runner(request: Request) -> Runner:
+async def get_runner(request: Request) -> Runner:
     """The worker pool; 503 ``starting`` before the lifespan started it."""
     return _started(request, "runner")
 
 
-def get_family_dir(request: Request) -> Path:
+async def get_family_dir(request: Request) -> Path:
     """The service's family folder (``$LPS_FAMILY_DIR``); 503 ``starting`` before the
     lifespan set it."""
     return _started(request, "family_dir")
@@ -101,7 +101,7 @@ def _too_many(what: str, wait: float, limit: str, maximum: int) -> ApiError:
                     headers=retry_after(wait), limit=limit, max=maximum)
 
 
-def get_caller(request: Request, settings: SettingsDep,
+async def get_caller(request: Request, settings: SettingsDep,
                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
     """The caller's key id (``"anonymous"`` without auth); 401 for a missing or wrong key,
     429 over the key's request rate or the address's rate of failed authentications."""
@@ -131,7 +131,7 @@ def get_caller(request: Request, settings: SettingsDep,
 CallerDep = Annotated[str, Depends(get_caller)]
 
 
-def get_desk(request: Request, store: StoreDep, runner: RunnerDep, settings: SettingsDep,
+async def get_desk(request: Request, store: StoreDep, runner: RunnerDep, settings: SettingsDep,
              metrics: MetricsDep) -> JobDesk:
     """The job desk of this request."""
     return JobDesk(store, runner, settings, metrics, _started(request, "prechecker"))
@@ -140,7 +140,7 @@ def get_desk(request: Request, store: StoreDep, runner: RunnerDep, settings: Set
 DeskDep = Annotated[JobDesk, Depends(get_desk)]
 
 
-def get_any_job(job_id: str, store: StoreDep) -> Job:
+async def get_any_job(job_id: str, store: StoreDep) -> Job:
     """The job ``job_id``, whoever owns it; 404 ``not_found`` when there is none."""
     job = store.get(job_id)
     if job is None:
@@ -151,7 +151,7 @@ def get_any_job(job_id: str, store: StoreDep) -> Job:
 AnyJobDep = Annotated[Job, Depends(get_any_job)]
 
 
-def get_job(request: Request, job: AnyJobDep, caller: CallerDep) -> Job:
+async def get_job(request: Request, job: AnyJobDep, caller: CallerDep) -> Job:
     """The caller's job ``job_id``: another key's job is 404, as an unknown id (its
     existence is not the caller's to learn). A family job (the service's, shared by every
     request of its architecture) is read by every key, and cancelled by none: 409."""
