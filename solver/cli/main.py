@@ -3,9 +3,11 @@
 Each group of subcommands registers itself from its own module: ``solve`` and ``demo``
 (:mod:`solver.cli.solve`), ``system`` and ``critical`` (:mod:`solver.cli.network`),
 ``init`` (:mod:`solver.cli.init`), and ``serve`` from the service (:mod:`api.cli_serve`,
-skipped when the ``service`` extra is not installed). :func:`main` maps every error meant
-for the user to one message on stderr and an exit status, in one table (:data:`EXIT_CODES`),
-never a traceback.
+skipped when the ``service`` extra is not installed). A run of one built-in command loads
+only its group's module (:data:`GROUPS`), as pip loads only the command it runs: ``lps
+solve`` imports neither the network room nor pydantic.
+:func:`main` maps every error meant for the user to one message on stderr and an exit
+status, in one table (:func:`exit_codes`), never a traceback.
 """
 
 from __future__ import annotations
@@ -15,22 +17,32 @@ import importlib
 import sys
 from typing import Sequence
 
-from pydantic import ValidationError
-
-from solver.cli.init import add_init_command
-from solver.cli.network import add_network_commands
-from solver.cli.solve import add_solve_commands
 from solver.errors import LpsError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-# the one exit-code table: what escapes a command -> exit status (argparse also exits 2)
-EXIT_CODES: dict[type[BaseException], int] = {
-    LpsError: EXIT_USAGE,  # CommandError and every domain error
-    ValidationError: EXIT_USAGE,  # a spec that fails validation
-    KeyboardInterrupt: EXIT_INTERRUPTED,
-}
+#: the built-in groups of subcommands: (their commands, the module and the function registering them)
+GROUPS = (
+    (("solve", "demo"), "solver.cli.solve", "add_solve_commands"),
+    (("system", "critical"), "solver.cli.network", "add_network_commands"),
+    (("init",), "solver.cli.init", "add_init_command"),
+)
+
+
+def exit_codes() -> dict[type[BaseException], int]:
+    """The one exit-code table: what escapes a command -> exit status (argparse also exits 2).
+
+    Built only when an error escapes: a spec's ``ValidationError`` comes from pydantic,
+    which the commands that do not read specs never import.
+    """
+    from pydantic import ValidationError
+
+    return {
+        LpsError: EXIT_USAGE,  # CommandError and every domain error
+        ValidationError: EXIT_USAGE,  # a spec that fails validation
+        KeyboardInterrupt: EXIT_INTERRUPTED,
+    }
 
 # commands from optional parts: (module, function taking the subparsers object)
 _PLUGINS = (("api.cli_serve", "add_serve_command"),)
@@ -60,19 +72,27 @@ def _load_plugins(subparsers: "argparse._SubParsersAction") -> None:
         register(subparsers)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``lps`` parser with every subcommand; each sets ``func`` to its handler."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``lps`` parser; each subcommand sets ``func`` to its handler.
+
+    With ``command`` one of the built-in commands of :data:`GROUPS`, only its group is
+    registered (its module alone is imported); otherwise every group and plug-in is.
+    """
     parser = argparse.ArgumentParser(prog="lps", description="lps-init: homotopy continuation and LPS initial weights")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_solve_commands(sub)
-    add_network_commands(sub)
-    add_init_command(sub)
-    _load_plugins(sub)
+    known = any(command in names for names, _, _ in GROUPS)
+    for names, module, function in GROUPS:
+        if not known or command in names:
+            getattr(importlib.import_module(module), function)(sub)
+    if not known:
+        _load_plugins(sub)
     return parser
 
 
 def _message(exc: BaseException, args: argparse.Namespace) -> str:
-    """The text after ``lps: `` for an error of :data:`EXIT_CODES`."""
+    """The text after ``lps: `` for an error of :func:`exit_codes`."""
+    from pydantic import ValidationError
+
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     if isinstance(exc, ValidationError):
@@ -85,12 +105,14 @@ def _message(exc: BaseException, args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lps`` with ``argv`` (default: the process's arguments); the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and not argv[0].startswith("-") else None
+    args = build_parser(command).parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except tuple(EXIT_CODES) as exc:
+    except tuple(exit_codes()) as exc:  # evaluated only when an exception escapes
         print(f"lps: {_message(exc, args)}", file=sys.stderr)
-        return next(code for kind, code in EXIT_CODES.items() if isinstance(exc, kind))
+        return next(code for kind, code in exit_codes().items() if isinstance(exc, kind))
 
 
 if __name__ == "__main__":

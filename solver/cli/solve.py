@@ -1,7 +1,9 @@
 """``lps solve`` and ``lps demo``: the engine on the command line.
 
-``lps solve FILE`` solves a system in PHCpack's format (``-``: standard input) and prints
-the solutions, or writes the result as JSON; ``lps demo`` solves a few known systems and
+``lps solve FILE [FILE ...]`` solves systems in PHCpack's format (``-``: standard input)
+and prints the solutions, or writes the results as JSON: one object for one file, a list
+of them (each with its ``file``) for several, solved in one process so that the imports
+and the compiled kernels are loaded once. ``lps demo`` solves a few known systems and
 compares the counts. Errors are :class:`~solver.errors.LpsError`\\ s, reported by
 :func:`solver.cli.main.main`.
 """
@@ -15,12 +17,21 @@ from typing import TYPE_CHECKING
 from solver.cli.errors import CommandError
 from solver.cli.files import read_text, write_text
 from solver.cli.progress import progress_bar, wanted
+from solver.errors import LpsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from solver.engine.result import SolveResult
 
 # below this many paths a solve takes a moment: no bar
 PROGRESS_MIN_PATHS = 2000
+
+SEVERAL_FILES = (
+    "Several files are solved one after the other in one process (imports and compiled kernels "
+    "are loaded once). The JSON is then a list, one object per file in the order given, each with "
+    "its 'file'. A file that cannot be read, parsed or solved gets the entry {'file': ..., 'error': "
+    "...} and the others are still solved and written; lps then names the failed files on stderr "
+    "and exits with status 2."
+)
 
 # the demo's systems and their known numbers of finite solutions
 DEMO_COUNTS = {"katsura-5": 32, "cyclic-5": 70, "noon-3": 21, "eco-6": 16}
@@ -31,8 +42,8 @@ def add_solve_commands(subparsers: "argparse._SubParsersAction") -> None:
     from solver.engine.solve import BACKENDS, DEFAULT_MAX_PATHS
     from solver.engine.start_systems.choice import STARTS
 
-    p = subparsers.add_parser("solve", help="solve a polynomial system in PHCpack's format")
-    p.add_argument("file", help="PHC input file, or - for standard input")
+    p = subparsers.add_parser("solve", help="solve polynomial systems in PHCpack's format", epilog=SEVERAL_FILES)
+    p.add_argument("files", nargs="+", metavar="FILE", help="PHC input file, or - for standard input (once)")
     p.add_argument("--start", choices=STARTS, default="auto")
     p.add_argument("--backend", choices=BACKENDS, default="numba")
     p.add_argument("--seed", type=int, default=0)
@@ -57,18 +68,48 @@ def add_scheduler_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    """Solve the file's system; print the solutions and/or write the JSON result."""
+    """Solve each file's system; print the solutions and/or write the JSON result (one
+    object for one file; for several, a list with an error entry for each file that failed,
+    then a :class:`CommandError` naming them)."""
+    if args.files.count("-") > 1:
+        raise CommandError("standard input (-) can be read only once")
+    if len(args.files) == 1:
+        result = solve_file(args.files[0], args)
+        if args.json:
+            write_text(args.json, json.dumps(result.to_json(), indent=2) + "\n")
+        _print(result, args)
+        return 0
+    entries, failed = [], []
+    for name in args.files:
+        try:
+            result = solve_file(name, args)
+        except LpsError as exc:  # one bad file: its error entry, the others still solved
+            entries.append({"file": name, "error": str(exc)})
+            failed.append(str(exc))
+            continue
+        entries.append({"file": name, **result.to_json()})
+        _print(result, args, header=name)
+    if args.json:
+        write_text(args.json, json.dumps(entries, indent=2) + "\n")
+    if failed:
+        raise CommandError(f"{len(failed)} of {len(entries)} files failed: " + "; ".join(failed))
+    return 0
+
+
+def solve_file(name: str, args: argparse.Namespace) -> "SolveResult":
+    """Read, parse and solve the system of file ``name`` with the options of ``args``;
+    errors of the file name it."""
     from solver.engine.formats.phc import ParseLimits, PHCParseError, parse_system
     from solver.engine.solve import solve
     from solver.engine.system import InvalidSystem
 
     limits = ParseLimits()  # the service's defaults: the same text is refused the same way
-    text = read_text(args.file, max_chars=limits.max_chars)
+    text = read_text(name, max_chars=limits.max_chars)
     try:
         system = parse_system(text, limits)
         show = wanted(args.quiet) and system.total_degree >= PROGRESS_MIN_PATHS
         with progress_bar(show) as update:
-            result = solve(
+            return solve(
                 system,
                 start=args.start,
                 backend=args.backend,
@@ -82,14 +123,17 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 scheduler=args.scheduler,
             )
     except (PHCParseError, InvalidSystem) as exc:
-        raise CommandError(f"{args.file}: {exc}") from None  # name the file
-    if args.json:
-        write_text(args.json, json.dumps(result.to_json(), indent=2) + "\n")
-    if args.json != "-":
-        print(result.summary())
-        if not args.json:
-            print_solutions(result)
-    return 0
+        raise CommandError(f"{name}: {exc}") from None  # name the file
+
+
+def _print(result: "SolveResult", args: argparse.Namespace, header: str | None = None) -> None:
+    """The summary (after ``header: `` when given) and, without ``--json``, the solutions;
+    nothing when the JSON goes to standard output."""
+    if args.json == "-":
+        return
+    print(result.summary() if header is None else f"{header}: {result.summary()}")
+    if not args.json:
+        print_solutions(result)
 
 
 def print_solutions(result: "SolveResult") -> None:
