@@ -1,20 +1,8 @@
-"""The caller's jobs, newest first: what the web page's job list shows.
-
-A read-only query on the store's connection (:class:`api.jobs.store.JobStore`), kept apart
-from the store while the store is being reworked; it belongs there as a method.
-"""
+"""What the job list shows of a job (the web page's list and ``GET /jobs``)."""
 
 from __future__ import annotations
 
-from api.jobs.store import Job, JobStore, _row_to_job
-
-
-def owned_jobs(store: JobStore, owner: str, limit: int) -> list[Job]:
-    """The ``limit`` most recent jobs of ``owner`` (the ``jobs_owner`` index), newest first."""
-    rows = store.db.execute(
-        "SELECT * FROM jobs WHERE owner = ? ORDER BY created DESC LIMIT ?", (owner, int(limit))
-    ).fetchall()
-    return [_row_to_job(row) for row in rows]
+from api.jobs.store import Job
 
 
 def summary(job: Job) -> dict:

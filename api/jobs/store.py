@@ -320,6 +320,12 @@ class JobStore:
         ).fetchall()
         return [_row_to_job(r) for r in rows]
 
+    def owned(self, owner: str, limit: int) -> list[Job]:
+        """The ``limit`` most recent jobs of ``owner`` (the ``jobs_owner`` index), newest first."""
+        rows = self.db.execute(f"{_SELECT_JOBS} WHERE j.owner = ? ORDER BY j.created DESC LIMIT ?",
+                               (owner, int(limit))).fetchall()
+        return [_row_to_job(r) for r in rows]
+
     def count_active(self, owner: str | None = None) -> int:
         if owner is None:
             q, args = "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')", ()

@@ -14,7 +14,7 @@ from api import engine
 from api.curves import surrogate_curves
 from api.deps import CallerDep, DeskDep, JobDep, StoreDep, get_caller
 from api.errors import ApiError
-from api.jobs.listing import owned_jobs, summary
+from api.jobs.listing import summary
 from api.schemas import ERRORS, ErrorOut, JobList, JobOut, SurrogateCurves
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(get_caller)])
@@ -31,7 +31,7 @@ _SAFETENSORS = {200: {"content": {"application/octet-stream": {}},
             summary="The caller's most recent jobs, newest first, without their results")
 async def list_jobs(caller: CallerDep, store: StoreDep,
                     limit: Annotated[int, Query(ge=1, le=500, description="most jobs to list")] = 50) -> dict:
-    return {"jobs": [summary(job) for job in owned_jobs(store, caller, limit)]}
+    return {"jobs": [summary(job) for job in store.owned(caller, limit)]}
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_NOT_FOUND,
