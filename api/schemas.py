@@ -33,13 +33,11 @@ class Progress(BaseModel):
     unit: Optional[str] = Field(None, description="paths or layers")
 
 
-class JobOut(BaseModel):
-    """A job as answered by every job endpoint."""
+class _JobFields(BaseModel):
+    """What every view of a job holds."""
 
     id: str
-    kind: Literal["network", "system", "family"]
     status: Literal["queued", "running", "done", "failed", "cancelled"]
-    cached: bool = Field(description="answered from the result cache without solving")
     progress: Progress
     attempts: int
     spec_hash: str
@@ -50,25 +48,22 @@ class JobOut(BaseModel):
     error: Optional[dict] = None
     after: Optional[str] = Field(None, description="the job this one runs after: an exact-mode spec's family job")
     waiting_for: Optional[str] = Field(None, description="while queued: the job it waits for, still queued or running")
+
+
+class JobOut(_JobFields):
+    """A job as answered by every job endpoint."""
+
+    kind: Literal["network", "system", "family"]
+    cached: bool = Field(description="answered from the result cache without solving")
     result: Optional[dict] = Field(None, description="when done: the network result (mode, counts, critical points, candidates with weights), the lps solve JSON, or the family's summary")
 
 
-class JobSummary(BaseModel):
+class JobSummary(_JobFields):
     """A job in the caller's list: as :class:`JobOut` without the result, with ``mode``
     (the requested mode of a layer spec, the start system of a PHC system)."""
 
-    id: str
     kind: str = Field(description="network, system, or another kind of job the service runs")
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
     mode: Optional[str] = None
-    progress: Progress
-    attempts: int
-    spec_hash: str
-    created: float
-    started: Optional[float] = None
-    finished: Optional[float] = None
-    note: Optional[str] = None
-    error: Optional[dict] = None
 
 
 class JobList(BaseModel):

@@ -44,10 +44,24 @@ x0^2 + 2*x1^2 + 2*x2^2 - x0;
 """
 
 
+#: per page: its title, its script, and whether it is the "Jobs" entry of the menu
+_PAGES = {"index.html": ("jobs", "jobs.js", True), "job.html": ("job", "job.js", False)}
+
+
+def _partial(name: str) -> str:
+    return (PAGES / name).read_text(encoding="utf-8").rstrip("\n")
+
+
 @lru_cache(maxsize=None)
 def _page(name: str) -> str:
+    """The page with its shared parts (``_top.html``: head and menu; ``_key.html``: the
+    key form) and the form's examples filled in."""
+    title, script, jobs_current = _PAGES[name]
+    top = (_partial("_top.html").replace("{{title}}", title).replace("{{script}}", script)
+           .replace("{{jobs_current}}", ' aria-current="page"' if jobs_current else ""))
     text = (PAGES / name).read_text(encoding="utf-8")
-    return (text.replace("{{example_spec}}", html.escape(json.dumps(EXAMPLE_SPEC, indent=2)))
+    return (text.replace("{{top}}", top).replace("{{key_section}}", _partial("_key.html"))
+            .replace("{{example_spec}}", html.escape(json.dumps(EXAMPLE_SPEC, indent=2)))
             .replace("{{example_system}}", html.escape(EXAMPLE_SYSTEM)))
 
 
