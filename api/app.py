@@ -101,7 +101,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.cluster = await _cluster(settings)
         scheduler = settings.dask_scheduler if app.state.cluster["status"] == "connected" else None
         runner = Runner(settings.db_path, settings.workers, settings.job_timeout_seconds, settings.warmup,
-                        settings.max_result_bytes, scheduler)
+                        settings.max_result_bytes, scheduler, settings.worker_niceness)
         runner.start()
         prechecker = Prechecker(settings.precheck_seconds, settings.precheck_memory_mb)
         prechecker.start()

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     warmup : bool
         Each solver process loads the engine (and Numba's cache) before its first job.
         [``LPS_WARMUP``, 1/0]
+    worker_niceness : int
+        How much lower than the web process the solver processes run (``nice``), so that
+        answers from the cache stay fast while the cores solve. [``LPS_WORKER_NICENESS``]
     max_system_chars, max_terms, max_degree, max_digits, max_nesting : int
         Parser limits of a PHC text (422 with line and column): characters of the text,
         terms of one polynomial, degree of one polynomial, digits of one number, depth of
@@ -127,6 +130,7 @@ class Settings(BaseSettings):
     restart_running: Literal["rerun", "fail"] = "rerun"
     max_attempts: int = Field(2, ge=1, le=100)
     warmup: bool = True
+    worker_niceness: int = Field(5, ge=0, le=19)
     # parser limits (see solver.engine.formats.phc.ParseLimits)
     max_system_chars: int = Field(1_000_000, ge=1, le=100_000_000)
     max_terms: int = Field(100_000, ge=1, le=10_000_000)

@@ -128,9 +128,12 @@ def _use_cluster(scheduler: str) -> None:
         log.warning("paths run in this process: %s", exc)
 
 
-def worker_main(conn: Connection, db_path: str, warmup: bool, max_result_bytes: int, scheduler: str | None = None) -> None:
+def worker_main(conn: Connection, db_path: str, warmup: bool, max_result_bytes: int, scheduler: str | None = None,
+                niceness: int = 0) -> None:
     """Entry point of a worker process: ``("run", id, attempt)`` in, ``("finished", id, status)`` out."""
     _die_with_parent()
+    if niceness:
+        os.nice(niceness)  # the web process comes first: its answers wait on no solve
     # Ctrl-C and a SIGTERM to the process group are the web process's to handle: it stops
     # the workers itself (and they die with it in any case)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -196,8 +199,9 @@ class Runner:
     """
 
     def __init__(self, db_path: Path, workers: int, job_timeout: float, warmup: bool = True,
-                 max_result_bytes: int = 64 * 1024 * 1024, scheduler: str | None = None) -> None:
+                 max_result_bytes: int = 64 * 1024 * 1024, scheduler: str | None = None, niceness: int = 0) -> None:
         self.scheduler = scheduler
+        self.niceness = niceness
         self.max_result_bytes = max_result_bytes
         self.db_path = str(db_path)
         self.n_workers = workers
@@ -240,7 +244,8 @@ class Runner:
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
-        p = self.ctx.Process(target=worker_main, args=(child, self.db_path, self.warmup, self.max_result_bytes, self.scheduler), name="lps-worker", daemon=True)
+        p = self.ctx.Process(target=worker_main, args=(child, self.db_path, self.warmup, self.max_result_bytes, self.scheduler, self.niceness),
+                             name="lps-worker", daemon=True)
         p.start()
         child.close()
         return _Worker(process=p, conn=parent, pid=p.pid or 0)
