@@ -20,6 +20,9 @@ REAL_TOLERANCE = 1e-8
 RESIDUAL_TOLERANCE = 1e-8
 #: condition numbers above this count as singular
 SINGULAR_CONDITION = 1e12
+#: a solution whose relative forward-error bound in double (:func:`error_bounds`) exceeds
+#: this is refined again with residuals in double-double
+DD_ERROR_BOUND = 1e-12
 
 
 def newton_refine(system: System, points: np.ndarray, iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +83,41 @@ def condition_numbers(system: System, points: np.ndarray) -> np.ndarray:
     return out
 
 
+def error_bounds(system: System, points: np.ndarray) -> np.ndarray:
+    """First-order bound on the relative forward error that rounding in double leaves in a
+    root: ``eps * ||J^-1 s||_inf / max(1, ||x||_inf)``, ``s_i`` the sum of the moduli of
+    equation i's terms (the componentwise condition number of the root under relative
+    perturbations of the coefficients: Higham, "Accuracy and Stability of Numerical
+    Algorithms", 2nd ed., section 25.1). Unlike the Jacobian's condition number it sees a
+    badly conditioned root of a single equation; inf where J is singular."""
+    pts = np.atleast_2d(np.asarray(points, dtype=np.complex128))
+    out = np.full(pts.shape[0], np.inf)
+    if pts.shape[0] == 0:
+        return out[:0]
+    from solver.engine.evaluation import residual_scales_many
+
+    c, e, o = system.packed
+    scales = residual_scales_many(c, e, o, pts)
+    size = np.maximum(1.0, np.abs(pts).max(axis=1))
+    with np.errstate(all="ignore"):
+        jac = system.jacobian(pts)
+        ok = np.flatnonzero(np.isfinite(jac).all(axis=(1, 2)))
+        rhs = scales[ok].astype(np.complex128)[..., None]
+        try:
+            d = np.abs(np.linalg.solve(jac[ok], rhs)[..., 0]).max(axis=1)
+        except np.linalg.LinAlgError:  # some J is singular: one at a time
+            d = np.array([_solve_or_inf(j, b[:, 0]) for j, b in zip(jac[ok], rhs)])
+        out[ok] = np.finfo(float).eps * d / size[ok]
+    return out
+
+
+def _solve_or_inf(jac: np.ndarray, rhs: np.ndarray) -> float:
+    try:
+        return float(np.abs(np.linalg.solve(jac, rhs)).max())
+    except np.linalg.LinAlgError:
+        return np.inf
+
+
 def cluster(points: np.ndarray, tolerance: float = CLUSTER_TOLERANCE) -> np.ndarray:
     """Label rows of ``points`` so that rows within ``tolerance * (1 + |x|)`` (max-norm)
     share a label; labels are 0..k-1 in order of first appearance."""
@@ -134,6 +172,7 @@ def collect_solutions(
     statuses[finite[~ok_rows]] = PathStatus.FAILED
     finite, pts = finite[ok_rows], pts[ok_rows]
     refined, residuals = newton_refine(system, pts)
+    _rescue(system, refined, residuals, residuals > RESIDUAL_TOLERANCE)
     good = residuals <= RESIDUAL_TOLERANCE
     statuses[finite[~good]] = PathStatus.FAILED
     finite, refined, residuals = finite[good], refined[good], residuals[good]
@@ -146,6 +185,11 @@ def collect_solutions(
         best = members[np.argmin(residuals[members])]
         reps.append((members, best))
     conds = condition_numbers(system, np.array([refined[b] for _, b in reps]).reshape(len(reps), system.n_variables))
+    # isolated solutions that double precision cannot pin down (Wilkinson's roots)
+    bests = np.array([b for members, b in reps if len(members) == 1], dtype=np.int64)
+    ill = np.zeros(refined.shape[0], dtype=bool)
+    ill[bests[error_bounds(system, refined[bests]) > DD_ERROR_BOUND]] = True
+    _rescue(system, refined, residuals, ill)
     for (members, best), cond in zip(reps, conds):
         x = refined[best]
         singular = (
@@ -161,6 +205,20 @@ def collect_solutions(
         solutions.append(Solution(x, status, len(members), float(residuals[best]), float(cond), real))
     solutions.sort(key=lambda s: (int(s.status), float(np.linalg.norm(s.values))))
     return solutions, statuses
+
+
+def _rescue(system: System, points: np.ndarray, residuals: np.ndarray, which: np.ndarray) -> None:
+    """Newton again, with residuals in double-double, from the rows ``which`` of
+    ``points`` (in place, where it lowers the residual): endpoints that double precision
+    leaves short of a solution or ill-conditioned. Loaded only when some row needs it."""
+    rows = np.flatnonzero(which)
+    if rows.size == 0:
+        return
+    from solver.engine.double_double import dd_newton_refine
+
+    x, res = dd_newton_refine(system, points[rows])
+    better = res < residuals[rows]
+    points[rows[better]], residuals[rows[better]] = x[better], res[better]
 
 
 def path_counts(statuses: np.ndarray, solutions: list[Solution]) -> dict:
