@@ -20,6 +20,7 @@ from solver.engine.executors import current, using
 from solver.engine.homotopy import Homotopy, homotopy_data
 from solver.engine.options import TrackerOptions
 from solver.engine.result import FailureReason, PathStatus, SolveResult
+from solver.engine.scaling import scale_system, scaling_exponents, unscale_result
 from solver.engine.start_systems.choice import StartSystem, choose_start, mixed_volume_count, product_start, refuse_too_many
 from solver.engine.start_systems.set_structure import SetStructure, best_structure
 from solver.engine.system import InvalidSystem, System
@@ -91,6 +92,8 @@ def solve(
     mixed_volume: bool = False,
     certify: bool = False,
     scheduler: object = None,
+    scale: bool = False,
+    recheck_infinity: bool = False,
 ) -> SolveResult:
     """Find all isolated solutions of a square system by homotopy continuation.
 
@@ -125,6 +128,16 @@ def solve(
         Track the paths on a Dask cluster: a scheduler address (``"tcp://host:8786"``) or a
         client (:mod:`solver.engine.executors`); the answer is the local one. Raises
         :class:`~solver.engine.executors.ClusterError` when the scheduler is unreachable.
+    scale : bool
+        Track the system after coefficient and variable scaling by powers of two
+        (:mod:`solver.engine.scaling`; Meintjes and Morgan 1987), and scale the solutions
+        back (numba backend; their ``condition`` is then the scaled system's).
+    recheck_infinity : bool
+        Track again, in coordinates scaled to where they stopped, the paths put at
+        infinity while their coordinates were large but finite
+        (:mod:`solver.engine.infinity_recheck`; numba backend, in this process whatever
+        the executor; finds solutions of size 10^2-10^5 that the endgame's early decision
+        puts at infinity, for about three times the first cost of those paths).
 
     Returns
     -------
@@ -161,21 +174,30 @@ def solve(
         import numba
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    result = _solve_numba(system, start_system, rng, options, progress, scheduler, t0)
+    result = _solve_numba(system, start_system, rng, options, progress, scheduler, t0, scale, recheck_infinity)
     return _certified(system, result, certify)
 
 
 def _solve_numba(system: System, start_system, rng: np.random.Generator, options: TrackerOptions,
-                 progress: Progress | None, scheduler: object, t0: float) -> SolveResult:
+                 progress: Progress | None, scheduler: object, t0: float, scale: bool = False,
+                 recheck: bool = False) -> SolveResult:
     """Our tracker from ``start_system`` (on the executor in force), failures re-run, and
-    the endpoints refined and merged on ``system``."""
-    hom = homotopy_data(system, start_system, rng)
+    the endpoints refined and merged on ``system`` (on its scaled form, the solutions then
+    scaled back, with ``scale``; paths loosely at infinity re-tracked with ``recheck``)."""
+    scaling = scaling_exponents(system) if scale else None
+    target = scale_system(system, scaling) if scale else system
+    hom = homotopy_data(target, start_system, rng)
     with using(scheduler):
         starts, tracked = _track_start(start_system, hom, options, progress)
         retry_failures(starts, hom, tracked)
+    if recheck:
+        from solver.engine.infinity_recheck import recheck_infinity
+
+        recheck_infinity(target, starts, hom, tracked, options, rng)
     endpoints, status, reason = tracked[:3]
-    return result_from_endpoints(system, endpoints, status, reason, start_system.kind,
-                                 start_system.root_counts, time.perf_counter() - t0)
+    result = result_from_endpoints(target, endpoints, status, reason, start_system.kind,
+                                   start_system.root_counts, time.perf_counter() - t0)
+    return unscale_result(result, scaling) if scale else result
 
 
 def _certified(system: System, result: SolveResult, certify: bool) -> SolveResult:
