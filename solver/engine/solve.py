@@ -101,9 +101,12 @@ def solve(
     ----------
     system : System
         Square polynomial system.
-    start : {"auto", "total-degree", "linear-product", "polyhedral"}
-        Start system. ``"auto"`` takes the smaller of total degree and the best linear
-        product structure; polyhedral (phcpy) only on request.
+    start : {"auto", "total-degree", "linear-product", "polyhedral", "polyhedral-constants"}
+        Start system. ``"auto"`` takes the complete start with the fewest paths weighted by
+        cost: total degree, the best linear product structure, or the polyhedral start with
+        constants (not with the phcpy backend); ``root_counts["start_choice"]`` says which
+        and why (:mod:`solver.engine.start_systems.choice`). The plain polyhedral start
+        (phcpy) misses solutions with zero coordinates: only on request.
     backend : {"numba", "phcpy", "phc"}
         Our tracker, phcpy's ``trackers.track``, or ``phc -b`` (which always uses its own
         polyhedral start).
@@ -159,7 +162,7 @@ def solve(
 
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    start_system = choose_start(system, start, rng, seed, set_structure, max_paths)
+    start_system = choose_start(system, start, rng, seed, set_structure, max_paths, polyhedral=backend != "phcpy")
     counts = start_system.root_counts
     if mixed_volume and counts["mixed_volume"] is None:
         counts["mixed_volume"] = mixed_volume_count(system)
