@@ -142,13 +142,11 @@ def solve_with(system, start: str) -> dict:
 
 def solves_of(system, counts: dict) -> dict:
     """The three solves and how the polyhedral-constants one compares."""
-    import numpy as _np
-
     from solver.engine.start_systems.choice import choose_start
 
     product_kind = "total-degree" if counts["linear_product"] >= counts["total_degree"] else "linear-product"
     out = {"product": solve_with(system, product_kind)}
-    t_start, _ = timed(lambda: choose_start(system, "polyhedral-constants", _np.random.default_rng(SEED), SEED))
+    t_start, _ = timed(lambda: choose_start(system, "polyhedral-constants", np.random.default_rng(SEED), SEED))
     out["constants"] = solve_with(system, "polyhedral-constants")
     out["constants"]["start_seconds"] = t_start
     out["polyhedral"] = solve_with(system, "polyhedral")
@@ -248,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--md", default=str(ROOT / "bench" / "START_RESULTS.md"))
     ap.add_argument("--no-md", action="store_true", help="print the markdown, do not write it")
     args = ap.parse_args(argv)
-    command = "NUMBA_NUM_THREADS=1 .venv/bin/python bench/start_counts.py" + ("" if argv is None and len(sys.argv) == 1 else " " + " ".join(sys.argv[1:] if argv is None else argv))
+    command = " ".join(["NUMBA_NUM_THREADS=1 .venv/bin/python bench/start_counts.py", *(sys.argv[1:] if argv is None else argv)])
     env = environment(1)
     t0 = time.perf_counter()
     rows = run([s for s in args.systems.split(",") if s], args.max_solve_paths)
