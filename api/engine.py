@@ -415,30 +415,38 @@ def system_hash(system: Any, options: dict) -> str:
     return _hash("system", canonical)
 
 
-def system_path_count(system: Any, start: str) -> tuple[int, str, dict] | None:
+def system_path_count(system: Any, start: str, max_paths: int | None = None) -> tuple[int, str, dict] | None:
     """Paths the engine would track from ``start``, or None when only a solve can tell.
 
     The total degree is a product of the degrees (cheap); the linear-product count (a
-    set-structure search) and the mixed volume (phcpy) are not: the service runs this in
+    set-structure search) and the mixed volumes (phcpy) are not: the service runs this in
     :class:`api.jobs.precheck.Prechecker`'s child process, under a time and memory cap.
+    ``auto`` is decided as the solve decides it
+    (:func:`solver.engine.start_systems.choice.auto_counts`, within ``max_paths``).
     """
-    counts = {"total_degree": int(system.total_degree), "linear_product": None}
+    counts: dict = {"total_degree": int(system.total_degree), "linear_product": None}
     if start == "total-degree":
         return counts["total_degree"], "total-degree", counts
-    if start == "polyhedral":
+    if start in ("polyhedral", "polyhedral-constants"):
         from solver.engine.backends.phcpack import phcpy_available, phcpy_mixed_volume
+        from solver.engine.start_systems.polyhedral_constants import constants_mixed_volume
 
         if not phcpy_available():
             return None
-        counts["mixed_volume"] = phcpy_mixed_volume(system)
-        return counts["mixed_volume"], "polyhedral", counts
+        name = "mixed_volume" if start == "polyhedral" else "mixed_volume_constants"
+        counts[name] = (phcpy_mixed_volume if start == "polyhedral" else constants_mixed_volume)(system)
+        return counts[name], start, counts
+    from solver.engine.start_systems.choice import auto_counts
     from solver.engine.start_systems.set_structure import best_structure
 
     _, count, _ = best_structure(system)
     counts["linear_product"] = int(count)
-    if start == "auto" and count >= system.total_degree:
-        return counts["total_degree"], "total-degree", counts
-    return int(count), "linear-product", counts
+    if start == "linear-product":
+        return int(count), "linear-product", counts
+    kind, counts = auto_counts(system, int(count), max_paths)
+    paths = {"total-degree": counts["total_degree"], "linear-product": counts["linear_product"],
+             "polyhedral-constants": counts["mixed_volume_constants"]}[kind]
+    return int(paths), kind, counts
 
 
 def run_system(request: dict, progress: Progress) -> dict:

@@ -18,8 +18,10 @@ class SystemRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     system: str = Field(min_length=1, description="PHCpack text: first line n (or n m), then ';'-terminated polynomials")
-    start: Literal["auto", "total-degree", "linear-product", "polyhedral"] = Field(
-        "auto", description="start system; auto takes the smaller of total degree and linear product")
+    start: Literal["auto", "total-degree", "linear-product", "polyhedral", "polyhedral-constants"] = Field(
+        "auto", description="start system; auto takes the complete one with the fewest paths (total degree, linear "
+                            "product, polyhedral with constants); plain polyhedral misses solutions with a zero "
+                            "coordinate")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds every random choice")
     max_paths: Optional[int] = Field(None, ge=1, description="refuse start systems with more paths (default and cap: the service limit)")
     tracker: Literal["default", "fast", "conservative"] = Field("default", description="tracker preset")

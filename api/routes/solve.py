@@ -81,7 +81,7 @@ def _system_precheck(system: Any, start: str, max_paths: int, desk: JobDesk) -> 
         if start == "total-degree":
             counted = engine.system_path_count(system, start)
         else:
-            counted = desk.prechecker.call("system_path_count", system, start)
+            counted = desk.prechecker.call("system_path_count", system, start, max_paths)
         if counted is None:
             return None
         if counted[0] > max_paths:
