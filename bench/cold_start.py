@@ -17,14 +17,15 @@ in progress in the working tree do not disturb the run.
    appends its solutions to it), on katsura-5 and cyclic-5
    (:func:`solver.engine.examples.by_name`, written by
    :func:`solver.engine.formats.phc.format_system`). Ratio ours / phc (target: at most 2).
-2. **Where a cold run's time goes**, in a fresh process: Python's start, the command
-   line's imports (parser built, engine imported), phcpy's mixed volume (the root count
-   the command reports), the first solve (it loads the compiled kernels) and a second,
-   warm solve of the same system in the same process.
+2. **Where a cold run's time goes**, in CPU time of a fresh process: Python's start, the
+   command line's imports (parser built, engine imported), phcpy's mixed volume (the root
+   count the command reports), the first solve (it loads the compiled kernels), a second,
+   warm solve of the same system in the same process; what each library adds to a
+   process's start; the interpreter's shutdown after ``lps solve``.
 3. **Import time by package** (``python -X importtime``, self times summed per top-level
    package, median of 3) of the whole ``lps solve FILE``, before and after.
 4. **Several files in one process**: ``lps solve F1 ... FN`` against N ``lps solve Fi``
-   processes, one after the other; the solution counts must agree.
+   processes and N ``phc -b`` processes, one after the other; the solution counts.
 
 Run::
 
@@ -40,6 +41,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,7 +50,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/cold_start.py` puts bench/, not the root, on the path
@@ -59,7 +61,7 @@ from solver.engine.formats.phc import format_system  # noqa: E402
 
 SYSTEMS = ("katsura-5", "cyclic-5")
 #: the files of the several-files run
-MULTI = ("katsura-5", "cyclic-5", "katsura-4", "noon-3", "eco-6", "cyclic-4")
+MULTI = ("katsura-5", "cyclic-5", "katsura-4", "noon-3", "eco-6", "eco-5")
 #: the commit before the cold-start change: its command line is the "before" column
 BEFORE = "f23c587"
 LPS = str(Path(sys.executable).with_name("lps"))
@@ -67,23 +69,24 @@ ENV = {**os.environ, "NUMBA_NUM_THREADS": "1"}
 #: packages a small `lps solve` must not import
 HEAVY = ("torch", "fastapi", "uvicorn", "flint", "sympy", "pydantic", "dask", "scipy.special")
 
-# a fresh process: the command line's imports, phcpy's mixed volume, a cold and a warm solve
+# a fresh process: the command line's imports, phcpy's mixed volume, a cold and a warm
+# solve, in CPU seconds of the process
 PHASES = """
 import json, sys, time
-t0 = time.perf_counter()
+t0 = time.process_time()
 from solver.cli.main import build_parser
 build_parser("solve")
 import solver.engine.solve
-t1 = time.perf_counter()
+t1 = time.process_time()
 from solver.engine.formats.phc import parse_system
 from solver.engine.start_systems.choice import mixed_volume_count
 system = parse_system(open(sys.argv[1]).read())
 mixed_volume_count(system)
-t2 = time.perf_counter()
+t2 = time.process_time()
 solver.engine.solve.solve(system, mixed_volume=False)
-t3 = time.perf_counter()
+t3 = time.process_time()
 solver.engine.solve.solve(system, mixed_volume=False)
-t4 = time.perf_counter()
+t4 = time.process_time()
 import gc
 from numba.core.dispatcher import Dispatcher
 kernels = sorted(d.__name__ for d in gc.get_objects() if isinstance(d, Dispatcher) and d.overloads)
@@ -92,14 +95,31 @@ print(json.dumps({"imports": t1 - t0, "mixed_volume": t2 - t1, "first_solve": t3
 """
 
 
-def wall(cmd: Sequence[str], env: dict, cwd: Path) -> tuple[float, str]:
-    """Wall seconds of a new process running ``cmd`` (which must succeed), and its stdout."""
-    t = time.perf_counter()
+class Timing(NamedTuple):
+    """Seconds of one process: wall clock, and CPU (user + system, all its threads). On a
+    loaded machine the CPU time is the steadier of the two."""
+
+    wall: float
+    cpu: float
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: Sequence[str], env: dict, cwd: Path) -> tuple[Timing, str]:
+    """The times of a new process running ``cmd`` (which must succeed), and its stdout."""
+    t, c = time.perf_counter(), _children_cpu()
     proc = subprocess.run(list(cmd), env=env, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    seconds = time.perf_counter() - t
+    timing = Timing(time.perf_counter() - t, _children_cpu() - c)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
-    return seconds, proc.stdout
+    return timing, proc.stdout
+
+
+def median(timings: Sequence[Timing]) -> Timing:
+    return Timing(statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings))
 
 
 def snapshot(rev: str, dest: Path) -> dict:
@@ -120,23 +140,23 @@ def short(rev: str) -> str:
                           check=True).stdout.strip()
 
 
-def phc_run(name: str, work: Path) -> tuple[float, int]:
-    """Wall seconds of ``phc -b`` on a fresh copy of ``name``'s file, and the size of its
+def phc_run(name: str, work: Path) -> tuple[Timing, int]:
+    """The times of ``phc -b`` on a fresh copy of ``name``'s file, and the size of its
     solution list."""
     inp, out = work / f"phc-{name}.phc", work / f"phc-{name}.out"
     shutil.copy(work / f"{name}.phc", inp)
     out.unlink(missing_ok=True)
-    seconds, _ = wall(["phc", "-b", "-0", str(inp), str(out)], ENV, work)
+    timing, _ = run(["phc", "-b", "-0", str(inp), str(out)], ENV, work)
     m = re.search(r"THE SOLUTIONS\s*:?\s*\n\s*(\d+)\s+\d+", inp.read_text())
-    return seconds, int(m.group(1)) if m else -1
+    return timing, int(m.group(1)) if m else -1
 
 
-def ours_run(files: Sequence[Path], env: dict, work: Path) -> tuple[float, list[int]]:
-    """Wall seconds of one ``lps solve`` process on ``files``, and the solutions per file."""
+def ours_run(files: Sequence[Path], env: dict, work: Path) -> tuple[Timing, list[int]]:
+    """The times of one ``lps solve`` process on ``files``, and the solutions per file."""
     out = work / "out.json"
-    seconds, _ = wall([LPS, "solve", "--quiet", "--json", str(out), *map(str, files)], env, work)
+    timing, _ = run([LPS, "solve", "--quiet", "--json", str(out), *map(str, files)], env, work)
     data = json.loads(out.read_text())
-    return seconds, [len(d["solutions"]) for d in (data if isinstance(data, list) else [data])]
+    return timing, [len(d["solutions"]) for d in (data if isinstance(data, list) else [data])]
 
 
 def cold_times(work: Path, env: dict, env_before: dict | None, repeats: int) -> dict:
@@ -145,34 +165,42 @@ def cold_times(work: Path, env: dict, env_before: dict | None, repeats: int) -> 
     for _ in range(repeats):
         for name in SYSTEMS:
             r = runs[name]
-            seconds, (count,) = ours_run([work / f"{name}.phc"], env, work)
-            r["ours"].append(seconds)
+            timing, (count,) = ours_run([work / f"{name}.phc"], env, work)
+            r["ours"].append(timing)
             r["solutions"]["ours"] = count
             if env_before is not None:
                 r["before"].append(ours_run([work / f"{name}.phc"], env_before, work)[0])
-            seconds, r["solutions"]["phc"] = phc_run(name, work)
-            r["phc"].append(seconds)
+            timing, r["solutions"]["phc"] = phc_run(name, work)
+            r["phc"].append(timing)
     return runs
 
 
 #: the libraries a solve imports, alone in a fresh process, one after the other
 LIBRARIES = ("numpy", "numba", "scipy.spatial", "phcpy")
+#: ``lps solve FILE`` in a fresh process, then the interpreter's shutdown, or none (``os._exit``)
+EXITS = {"normal": "import sys; from solver.cli.main import main; main(['solve', '--quiet', sys.argv[1]])"}
+EXITS["skipped"] = EXITS["normal"] + "; import os; os._exit(0)"
 
 
 def phases(work: Path, env: dict, repeats: int) -> dict:
-    """Median seconds of each phase of a cold run (:data:`PHASES`), per system, of
-    Python's own start, and what each of :data:`LIBRARIES` adds to a fresh process that
-    imports the ones before it; every process of a repeat runs before the next repeat
-    starts (load spikes hit all)."""
+    """Median CPU seconds of each phase of a cold run (:data:`PHASES`), per system, of
+    Python's own start, what each of :data:`LIBRARIES` adds to a fresh process that
+    imports the ones before it, and the interpreter's shutdown after ``lps solve``
+    (:data:`EXITS`); every process of a repeat runs before the next repeat starts (load
+    spikes hit all)."""
     codes = ["pass"] + ["import " + ", ".join(LIBRARIES[:k]) for k in range(1, len(LIBRARIES) + 1)]
     times: dict[str, list[float]] = {code: [] for code in codes}
     samples: dict[str, list[dict]] = {name: [] for name in SYSTEMS}
+    exits: dict[str, list[float]] = {kind: [] for kind in EXITS}
     for _ in range(repeats):
         for code in codes:
-            times[code].append(wall([sys.executable, "-c", code], env, work)[0])
+            times[code].append(run([sys.executable, "-c", code], env, work)[0].cpu)
+        for kind, code in EXITS.items():
+            exits[kind].append(run([sys.executable, "-c", code, str(work / f"{SYSTEMS[0]}.phc")], env, work)[0].cpu)
         for name in SYSTEMS:
-            samples[name].append(json.loads(wall([sys.executable, "-c", PHASES, str(work / f"{name}.phc")], env, work)[1]))
-    out: dict = {"python": statistics.median(times["pass"])}
+            samples[name].append(json.loads(run([sys.executable, "-c", PHASES, str(work / f"{name}.phc")], env, work)[1]))
+    out: dict = {"python": statistics.median(times["pass"]),
+                 "shutdown": statistics.median(a - b for a, b in zip(exits["normal"], exits["skipped"]))}
     for before, code, library in zip(codes, codes[1:], LIBRARIES):  # paired: the same repeat's processes
         out[library] = statistics.median(b - a for a, b in zip(times[before], times[code]))
     for name, runs in samples.items():
@@ -199,17 +227,23 @@ def import_profile(file: Path, env: dict, work: Path, repeats: int = 3) -> tuple
 
 def multi_file(work: Path, env: dict, repeats: int) -> dict:
     """``lps solve`` of every :data:`MULTI` file in one process against one process per
-    file; the solution counts of both."""
+    file, and against one ``phc -b`` process per file; the solution counts of each."""
     files = [work / f"{name}.phc" for name in MULTI]
-    one, many, counts_one, counts_many = [], [], [], []
+    one, many, phc, counts = [], [], [], {}
+
+    def total(results: list) -> Timing:
+        return Timing(sum(t.wall for t, _ in results), sum(t.cpu for t, _ in results))
+
     for _ in range(repeats):
-        seconds, counts_one = ours_run(files, env, work)
-        one.append(seconds)
+        timing, counts["one"] = ours_run(files, env, work)
+        one.append(timing)
         results = [ours_run([f], env, work) for f in files]
-        many.append(sum(s for s, _ in results))
-        counts_many = [c for _, (c,) in results]
-    return {"one": statistics.median(one), "many": statistics.median(many), "counts_one": counts_one,
-            "counts_many": counts_many}
+        many.append(total(results))
+        counts["many"] = [c for _, (c,) in results]
+        results = [phc_run(name, work) for name in MULTI]
+        phc.append(total(results))
+        counts["phc"] = [c for _, c in results]
+    return {"one": median(one), "many": median(many), "phc": median(phc), "counts": counts}
 
 
 def write_system_files(work: Path) -> None:
@@ -223,8 +257,6 @@ def _ms(x: float) -> str:
 
 def report(cold: dict, ph: dict, imports: dict, multi: dict, args: argparse.Namespace, load: tuple) -> str:
     """The markdown of ``bench/COLD_RESULTS.md``."""
-    med = {name: {k: statistics.median(v) if v else None for k, v in r.items() if k != "solutions"}
-           for name, r in cold.items()}
     busy = " (other work was running: absolute times are inflated, the ratios are what the run measures)" \
         if max(load) >= 1 else ""
     lines = [
@@ -234,17 +266,10 @@ def report(cold: dict, ph: dict, imports: dict, multi: dict, args: argparse.Name
         f"{load[1]:.1f} after{busy}. Ours is commit {short(args.after)}"
         + (f", before is commit {short(args.before)} (the command line before the cold-start change)" if args.before else "")
         + f". Medians of {args.repeats} interleaved repeats; ours with `NUMBA_NUM_THREADS=1`, compiled kernels "
-        f"in Numba's cache (a warm-up run first).", "",
-        "## Cold wall time: a new `lps solve` process against a new `phc -b` process", "",
-        f"| system | solutions (ours / phc) | ours ms | phc -b ms | ours / phc | before ({args.before}) ms | before / phc |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        f"in Numba's cache (a warm-up run first). Wall: the process's wall clock; CPU: its user + system time.", "",
     ]
-    for name, m in med.items():
-        s = cold[name]["solutions"]
-        before = (f"{_ms(m['before'])} | {m['before'] / m['phc']:.2f}") if m["before"] else "- | -"
-        lines.append(f"| {name} | {s['ours']} / {s['phc']} | {_ms(m['ours'])} | {_ms(m['phc'])} | "
-                     f"{m['ours'] / m['phc']:.2f} | {before} |")
-    lines += ["", "## Where a cold run's time goes (ms, one fresh process, median)", "",
+    lines += cold_table(cold, args.before)
+    lines += ["", "## Where a cold run's time goes (CPU ms of one fresh process, median)", "",
               "| system | Python start | imports (command line + engine) | phcpy mixed volume | first solve "
               "(loads kernels) | warm solve | first - warm |", "|---|---:|---:|---:|---:|---:|---:|"]
     for name in SYSTEMS:
@@ -252,17 +277,39 @@ def report(cold: dict, ph: dict, imports: dict, multi: dict, args: argparse.Name
         lines.append(f"| {name} | {_ms(ph['python'])} | {_ms(p['imports'])} | {_ms(p['mixed_volume'])} | "
                      f"{_ms(p['first_solve'])} | {_ms(p['warm_solve'])} | {_ms(p['first_solve'] - p['warm_solve'])} |")
     steps = ", ".join(f"{library} +{_ms(ph[library])}" for library in LIBRARIES)
-    lines += ["", f"The libraries alone, each added to a fresh process that imports the ones before (ms, median "
-              f"of the differences within a repeat): {steps}. The first solve's extra time (first - warm) is Numba's start-up of its "
-              f"compiler's registries and the loading of the cached kernels the solve runs, no others: "
-              + "; ".join(f"{name}: {', '.join(ph[name]['kernels'])}" for name in SYSTEMS) + "."]
+    lines += ["", f"The libraries alone, each added to a fresh process that imports the ones before (CPU ms, "
+              f"median of the differences within a repeat): {steps}. The first solve's extra time (first - warm) "
+              f"is Numba's start-up of its compiler's registries and the loading of the cached kernels the solve "
+              f"runs, no others: " + "; ".join(f"{name}: {', '.join(ph[name]['kernels'])}" for name in SYSTEMS) + ". "
+              f"After the solve, the interpreter's shutdown (finalising some 870 modules) takes "
+              f"{_ms(ph['shutdown'])} ms more than leaving by `os._exit` ({SYSTEMS[0]}, median of paired runs)."]
     lines += import_table(imports, args.before)
+    one, many, phc, counts = multi["one"], multi["many"], multi["phc"], multi["counts"]
     lines += ["", f"## Several files in one process ({len(MULTI)} files: {', '.join(MULTI)})", "",
-              "| one process, all files | one process per file | ratio | solutions per file (one process) | "
-              "the same by separate processes |", "|---:|---:|---:|---|---|",
-              f"| {_ms(multi['one'])} ms | {_ms(multi['many'])} ms | {multi['one'] / multi['many']:.2f} | "
-              f"{multi['counts_one']} | {multi['counts_many']} |"]
+              "| | `lps solve` of all files, one process | `lps solve`, one process per file | ratio | "
+              "`phc -b`, one process per file | one process / phc -b |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {kind} ms | {_ms(getattr(one, kind))} | {_ms(getattr(many, kind))} | "
+              f"{getattr(one, kind) / getattr(many, kind):.2f} | {_ms(getattr(phc, kind))} | "
+              f"{getattr(one, kind) / getattr(phc, kind):.2f} |" for kind in ("wall", "cpu")]
+    lines += ["", f"Solutions per file: {counts['one']} in one process, {counts['many']} by separate processes, "
+              f"{counts['phc']} in phc -b's lists."]
     return "\n".join(lines) + "\n"
+
+
+def cold_table(cold: dict, before: str) -> list[str]:
+    """Rows of the cold-start table: wall and CPU milliseconds and ratios to ``phc -b``."""
+    lines = ["## Cold start: a new `lps solve` process against a new `phc -b` process", "",
+             f"| system | solutions (ours / phc) | | ours ms | phc -b ms | ours / phc | before ({before}) ms | "
+             "before / phc |", "|---|---|---|---:|---:|---:|---:|---:|"]
+    for name, r in cold.items():
+        ours, phc = median(r["ours"]), median(r["phc"])
+        old = median(r["before"]) if r["before"] else None
+        for kind in ("wall", "cpu"):
+            o, p = getattr(ours, kind), getattr(phc, kind)
+            b = f"{_ms(getattr(old, kind))} | {getattr(old, kind) / p:.2f}" if old else "- | -"
+            label = f"{name} | {r['solutions']['ours']} / {r['solutions']['phc']}" if kind == "wall" else " | "
+            lines.append(f"| {label} | {kind} | {_ms(o)} | {_ms(p)} | {o / p:.2f} | {b} |")
+    return lines
 
 
 def import_table(imports: dict, before: str) -> list[str]:
