@@ -13,6 +13,7 @@ status, in one table (:func:`exit_codes`), never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from typing import Sequence
@@ -104,7 +105,14 @@ def _message(exc: BaseException, args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``lps`` with ``argv`` (default: the process's arguments); the exit status."""
+    """Run ``lps`` with ``argv`` (default: the process's arguments); the exit status.
+
+    Run as the program (``argv`` None: the ``lps`` script, ``python -m solver.cli``), it
+    freezes the garbage collector's objects once the command is done: the interpreter's
+    final collections over the engine's and Numba's objects took a fifth of a small cold
+    solve (bench/COLD_RESULTS.md); exit handlers and buffers are unaffected.
+    """
+    program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and not argv[0].startswith("-") else None
     args = build_parser(command).parse_args(argv)
@@ -113,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except tuple(exit_codes()) as exc:  # evaluated only when an exception escapes
         print(f"lps: {_message(exc, args)}", file=sys.stderr)
         return next(code for kind, code in exit_codes().items() if isinstance(exc, kind))
+    finally:
+        if program:
+            gc.freeze()  # the process ends next: nothing left for a collection to free
 
 
 if __name__ == "__main__":
