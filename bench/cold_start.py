@@ -177,9 +177,11 @@ def cold_times(work: Path, env: dict, env_before: dict | None, repeats: int) -> 
 
 #: the libraries a solve imports, alone in a fresh process, one after the other
 LIBRARIES = ("numpy", "numba", "scipy.spatial", "phcpy")
-#: ``lps solve FILE`` in a fresh process, then the interpreter's shutdown, or none (``os._exit``)
-EXITS = {"normal": "import sys; from solver.cli.main import main; main(['solve', '--quiet', sys.argv[1]])"}
-EXITS["skipped"] = EXITS["normal"] + "; import os; os._exit(0)"
+#: ``lps solve FILE`` in a fresh process, then the interpreter's shutdown: as ``main(argv)``
+#: leaves it, as the ``lps`` program leaves it (``main()``, objects frozen), or none (``os._exit``)
+EXITS = {"plain": "import sys; from solver.cli.main import main; main(['solve', '--quiet', sys.argv[1]])",
+         "program": "import sys; from solver.cli.main import main; sys.argv[1:] = ['solve', '--quiet', sys.argv[1]]; main()"}
+EXITS["skipped"] = EXITS["plain"] + "; import os; os._exit(0)"
 
 
 def phases(work: Path, env: dict, repeats: int) -> dict:
@@ -200,7 +202,8 @@ def phases(work: Path, env: dict, repeats: int) -> dict:
         for name in SYSTEMS:
             samples[name].append(json.loads(run([sys.executable, "-c", PHASES, str(work / f"{name}.phc")], env, work)[1]))
     out: dict = {"python": statistics.median(times["pass"]),
-                 "shutdown": statistics.median(a - b for a, b in zip(exits["normal"], exits["skipped"]))}
+                 **{f"shutdown_{kind}": statistics.median(a - b for a, b in zip(exits[kind], exits["skipped"]))
+                    for kind in ("plain", "program")}}
     for before, code, library in zip(codes, codes[1:], LIBRARIES):  # paired: the same repeat's processes
         out[library] = statistics.median(b - a for a, b in zip(times[before], times[code]))
     for name, runs in samples.items():
@@ -281,8 +284,9 @@ def report(cold: dict, ph: dict, imports: dict, multi: dict, args: argparse.Name
               f"median of the differences within a repeat): {steps}. The first solve's extra time (first - warm) "
               f"is Numba's start-up of its compiler's registries and the loading of the cached kernels the solve "
               f"runs, no others: " + "; ".join(f"{name}: {', '.join(ph[name]['kernels'])}" for name in SYSTEMS) + ". "
-              f"After the solve, the interpreter's shutdown (finalising some 870 modules) takes "
-              f"{_ms(ph['shutdown'])} ms more than leaving by `os._exit` ({SYSTEMS[0]}, median of paired runs)."]
+              f"After the solve, the interpreter's shutdown takes {_ms(ph['shutdown_plain'])} ms more than leaving "
+              f"by `os._exit` when its final collections run, {_ms(ph['shutdown_program'])} ms as the `lps` program "
+              f"leaves (its objects frozen first; {SYSTEMS[0]}, medians of paired runs)."]
     lines += import_table(imports, args.before)
     one, many, phc, counts = multi["one"], multi["many"], multi["phc"], multi["counts"]
     lines += ["", f"## Several files in one process ({len(MULTI)} files: {', '.join(MULTI)})", "",
