@@ -272,6 +272,7 @@ def report(cold: dict, ph: dict, imports: dict, multi: dict, args: argparse.Name
         f"in Numba's cache (a warm-up run first). Wall: the process's wall clock; CPU: its user + system time.", "",
     ]
     lines += cold_table(cold, args.before)
+    lines += ["", verdict(cold, ph)]
     lines += ["", "## Where a cold run's time goes (CPU ms of one fresh process, median)", "",
               "| system | Python start | imports (command line + engine) | phcpy mixed volume | first solve "
               "(loads kernels) | warm solve | first - warm |", "|---|---:|---:|---:|---:|---:|---:|"]
@@ -298,6 +299,24 @@ def report(cold: dict, ph: dict, imports: dict, multi: dict, args: argparse.Name
     lines += ["", f"Solutions per file: {counts['one']} in one process, {counts['many']} by separate processes, "
               f"{counts['phc']} in phc -b's lists."]
     return "\n".join(lines) + "\n"
+
+
+def verdict(cold: dict, ph: dict) -> str:
+    """The target (wall ours / phc -b at most 2), met or missed per system, and the floor
+    that the libraries and Numba's start-up put under a cold run."""
+    ratios = {name: median(r["ours"]).wall / median(r["phc"]).wall for name, r in cold.items()}
+    missed = {name: x for name, x in ratios.items() if x > 2}
+    phc_cpu = max(median(r["phc"]).cpu for r in cold.values())
+    floor = ph["python"] + sum(ph[library] for library in LIBRARIES[:3]) + min(
+        ph[name]["first_solve"] - ph[name]["warm_solve"] for name in SYSTEMS)
+    head = ("Target (wall ours / phc -b at most 2): "
+            + ("met on every system. " if not missed else
+               "missed on " + ", ".join(f"{n} ({x:.2f})" for n, x in missed.items()) + ". "))
+    bound = (": as long as a solve needs these libraries, a new process stays above the target; several files in "
+             "one process (below) spread their cost") if floor > 2 * phc_cpu else ""
+    return head + (f"Python's start, importing numpy, Numba and scipy.spatial (the endpoints' k-d tree), and "
+                   f"Numba's start-up with the kernel loads take {_ms(floor)} CPU ms together before any path, "
+                   f"{floor / phc_cpu:.1f}x the CPU time of the slower `phc -b` run ({_ms(phc_cpu)} ms){bound}.")
 
 
 def cold_table(cold: dict, before: str) -> list[str]:
