@@ -146,3 +146,13 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     monkeypatch.setattr(cli_solve, "cmd_demo", interrupted)
     assert main(["demo"]) == 130
     assert capsys.readouterr().err == "lps: interrupted\n"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(circle: Path) -> None:
+    """``lps solve ... | head -n 1``: the pipe closes under the writer; lps ends quietly."""
+    proc = subprocess.Popen([*LPS, "solve", *[str(circle)] * 300], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline().startswith(str(circle).encode())
+    proc.stdout.close()  # the reader is gone before most of the report is written
+    _, err = proc.communicate(timeout=300)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert proc.returncode == 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import importlib
 import sys
 from typing import Sequence
@@ -118,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(command).parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `lps solve ... | head`: the reader left, nothing to report
+        # point stdout at devnull so the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except tuple(exit_codes()) as exc:  # evaluated only when an exception escapes
         print(f"lps: {_message(exc, args)}", file=sys.stderr)
         return next(code for kind, code in exit_codes().items() if isinstance(exc, kind))
