@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from solver.engine.backends.phcpack import PHCpackError, solve_phc  # noqa: E402
 from solver.engine.examples import by_name  # noqa: E402
-from solver.engine.formats.phc import parse_system  # noqa: E402
+from solver.engine.formats.phc import PHCParseError, parse_system  # noqa: E402
 from solver.engine.local_dimension import isolated_solutions  # noqa: E402
 from solver.engine.solve import solve  # noqa: E402
 
@@ -63,7 +63,7 @@ def _phc(system, seed: int) -> dict:
     t0 = time.perf_counter()
     try:
         result = solve_phc(system, seed=seed, timeout=300)
-    except PHCpackError as exc:
+    except (PHCpackError, PHCParseError) as exc:  # phc -b prints NaN coordinates on wilkinson20
         return {"error": str(exc)[:120], "seconds": time.perf_counter() - t0}
     isolated = isolated_solutions(system, result, seed=seed)
     return {"isolated": len(isolated), "distinct": len(result.solutions), "failed": result.counts["failed"],

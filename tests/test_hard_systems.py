@@ -98,6 +98,13 @@ def _check_counts(entry: dict, options: dict) -> None:
             assert sum(s.real for s in isolated) == documented["real"], where
 
 
+def test_wilkinson12_roots_are_the_integers() -> None:
+    # closed form: prod_{k=1..12} (x - k) has integer coefficients exact in double
+    entry = next(e for e in SYSTEMS if e["name"] == "wilkinson12")
+    roots = np.sort_complex(solve(_load(entry), seed=0).values()[:, 0])
+    np.testing.assert_allclose(roots, np.arange(1, 13), rtol=1e-10, atol=0)
+
+
 def _scaled_residuals(system: System, x: np.ndarray) -> np.ndarray:
     """``|f_i(x)| / sum_k |c_k| max(1, |x|)^deg_k`` (DESIGN.md): a residual that judges the
     equation, not its terms at ``x``, and means the same at every scale."""

@@ -15,7 +15,17 @@ The path is sampled at ``s_k = endgame_start * h**k``. At each sample:
   ``c * M`` equally spaced samples, the trapezoidal rule for Cauchy's integral formula,
   as the endpoint estimate (Morgan, Sommese and Wampler, "Computing singular solutions to
   nonlinear analytic systems", Numer. Math. 58, 1991). Two successive estimates that agree
-  accept the endpoint.
+  accept the endpoint, provided the loop was inside the endgame operating zone (Sommese
+  and Wampler, *The Numerical Solution of Systems of Polynomials*, 2005, section 10.3):
+  no branch point but ``s = 0`` inside it. A loop around a cluster of branch points (the
+  paths to a cluster of nearby roots, Wilkinson's polynomial) closes too, after as many
+  windings as it has paths, and its mean is the cluster's centroid, as stable from one
+  radius to the next as a true estimate. What tells them apart: in ``t = s^(1/c)`` the
+  samples of a loop inside the zone are those of a Puiseux series, analytic inside the
+  circle, so their Fourier coefficients of negative order vanish; around a cluster of
+  spread ``d`` the coefficient of ``t^-1`` is of order ``d^2 / |x - centroid|``. An
+  estimate is accepted only when that coefficient is below ``_PUISEUX`` (relative);
+  otherwise the endgame goes on to smaller ``s``, where the cluster comes apart.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ _SAMPLES = OPT["cauchy_samples"]
 _MAX_WIND = OPT["max_winding_number"]
 _EG_TOL = OPT["endgame_tolerance"]
 _INF = OPT["infinity_threshold"]
+_LOOSE = OPT["loose_infinity"]
 
 #: the loop is closed when it returns this close (relative) to where it started
 _CLOSURE = 1e-6
@@ -54,10 +65,10 @@ _DIRECT_CONDITION = 1e-6
 _DIRECT_TRIES = 3
 #: successive valuations within this relative spread have settled
 _SETTLED = 0.1
-#: with a settled positive valuation, |x0| / max|X| below this is at infinity. It bounds
-#: the size of finite solutions that could be mistaken for diverging paths (max|x| > 50);
-#: 0.3 lost solutions of size 7-10 on cyclic-7 and eco-8 (bench/ENGINE_RESULTS.md)
-_LOOSE_INFINITY = 0.02
+#: a Cauchy loop whose samples' Fourier coefficient of order -1 in s^(1/c) exceeds this,
+#: relative to max|X|, went round other branch points than s = 0 (aliasing of the series'
+#: high orders leaves at most about 1e-7 where two estimates agree to endgame_tolerance)
+_PUISEUX = 1e-6
 #: a path that breaks down after this many samples with valuation above 0.1 in a row ...
 _DECAYING_SAMPLES = 4
 #: ... and |x0| / max|X| below this was diverging
@@ -68,13 +79,15 @@ _SLOW_INFINITY = 0.1
 def cauchy_loop(X, radius, hom, ws, bufs, opts, budget, est):
     """Loop around s = 0 at ``radius`` from X (X is left at the loop's end point).
 
-    Returns ``(closed, winding_number, steps)``; on success ``est`` holds the mean of the
-    samples, the Cauchy-integral estimate of the endpoint.
+    Returns ``(closed, winding_number, steps, inside)``; on success ``est`` holds the
+    mean of the samples, the Cauchy-integral estimate of the endpoint, and ``inside``
+    says whether the loop lay in the operating zone (:func:`negative_order`).
     """
     M = int(opts[_SAMPLES])
     cmax = int(opts[_MAX_WIND])
     N = X.shape[0]
     X0 = X.copy()
+    samples = np.empty((cmax * M, N), dtype=np.complex128)
     for j in range(N):
         est[j] = 0.0
     steps = 0
@@ -87,9 +100,10 @@ def cauchy_loop(X, radius, hom, ws, bufs, opts, budget, est):
             code, st, rc, h0 = track_segment(X, sa, sb, hom, ws, bufs, opts, h0, 1.0, budget - steps)
             steps += st
             if code != 0:
-                return False, c, steps
+                return False, c, steps, False
             for j in range(N):
                 est[j] += X[j]
+                samples[count, j] = X[j]
             count += 1
         dist = 0.0
         for j in range(N):
@@ -97,12 +111,28 @@ def cauchy_loop(X, radius, hom, ws, bufs, opts, budget, est):
         if dist <= _CLOSURE * max_abs(X0):
             for j in range(N):
                 est[j] /= count
-            return True, c, steps
-    return False, cmax, steps
+            inside = negative_order(samples[:count]) <= _PUISEUX * max_abs(est)
+            return True, c, steps, inside
+    return False, cmax, steps, False
 
 
 @njit(cache=True)
-def diverging(v1, v2, r, decaying) -> bool:
+def negative_order(samples) -> float:
+    """Largest modulus over the coordinates of the Fourier coefficient of order -1 of a
+    closed loop's ``L`` samples (rows, the ``k``-th at angle ``2 pi k / L`` in
+    ``t = s^(1/c)``): zero for the samples of a Puiseux series inside its disc."""
+    L, N = samples.shape
+    worst = 0.0
+    for j in range(N):
+        acc = 0.0 + 0.0j
+        for k in range(L):
+            acc += samples[k, j] * np.exp(2j * np.pi * (k + 1) / L)
+        worst = max(worst, abs(acc) / L)
+    return worst
+
+
+@njit(cache=True)
+def diverging(v1, v2, r, decaying, loose) -> bool:
     """Whether a path the tracker cannot follow further (or out of samples) was going to
     infinity: ``x0`` decaying at the last two samples with ``|x0| / max|X|`` small, or at
     each of the last ``_DECAYING_SAMPLES`` samples with it below ``_SLOW_INFINITY``.
@@ -111,7 +141,7 @@ def diverging(v1, v2, r, decaying) -> bool:
     s^(1/4)`` on the 1-2-1 network system: ``r`` would need ``s ~ 1e-20`` to get small); a
     finite endpoint's valuation tends to 0 instead.
     """
-    if v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r < _LOOSE_INFINITY:
+    if v1 > _FINITE_VALUATION and v2 > _FINITE_VALUATION and r < loose:
         return True
     return decaying >= _DECAYING_SAMPLES and r < _SLOW_INFINITY
 
@@ -129,6 +159,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
     smin = opts[_EG_MIN]
     tol = opts[_EG_TOL]
     inf_thr = opts[_INF]
+    loose = opts[_LOOSE]
     log_h = np.log(1.0 / h)
     steps = 0
     r_prev = abs(X[0]) / max_abs(X)
@@ -152,7 +183,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
         steps += st
         if code != 0:
             # broke down near a singular endpoint: while x0 was decaying, that is infinity
-            if diverging(v1, v2, r_prev, decaying):
+            if diverging(v1, v2, r_prev, decaying, loose):
                 return AT_INFINITY, 0, 0, steps
             return FAILED, code, 0, steps
         s = s_next
@@ -166,7 +197,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
         # (on two samples in a row: one coincidence of the two estimates fooled it once)
         settled = v1 > 0.1 and v2 > 0.1 and abs(v - v1) <= _SETTLED * v and abs(v1 - v2) <= _SETTLED * v
         agree = False
-        if v > 0.1 and 0.0 < r < _LOOSE_INFINITY:  # r > 0: x0 is a divisor below
+        if v > 0.1 and 0.0 < r < loose:  # r > 0: x0 is a divisor below
             if velocity(X, s + 0.0j, 1.0 + 0.0j, hom, ws, tangent) > 0.0:
                 m = 0
                 for j in range(N):
@@ -176,7 +207,7 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
                 agree = abs(v - vd) <= _SETTLED * v
         settled = settled or (agree and agreed_before)
         agreed_before = agree
-        if v > _FINITE_VALUATION and (r < inf_thr or (settled and r < _LOOSE_INFINITY)):
+        if v > _FINITE_VALUATION and (r < inf_thr or (settled and r < loose)):
             return AT_INFINITY, 0, 0, steps
         v2 = v1
         v1 = v
@@ -201,10 +232,10 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
             # finite but ill conditioned (or straight finishes failed): Cauchy endgame
             for j in range(N):
                 Xs[j] = X[j]
-            closed, c, st = cauchy_loop(Xs, s, hom, ws, bufs, opts, budget - steps, est)
+            closed, c, st, inside = cauchy_loop(Xs, s, hom, ws, bufs, opts, budget - steps, est)
             steps += st
             if closed:
-                if have_estimate:
+                if have_estimate and inside:
                     diff = 0.0
                     for j in range(N):
                         diff = max(diff, abs(est[j] - prev_est[j]))
@@ -218,6 +249,6 @@ def run_endgame(X, hom, ws, bufs, opts, budget):
                     prev_est[j] = est[j]
                 have_estimate = True
         if s < smin or steps >= budget:
-            if r < inf_thr or diverging(v1, v2, r, decaying):
+            if r < inf_thr or diverging(v1, v2, r, decaying, loose):
                 return AT_INFINITY, 0, 0, steps
             return FAILED, NOT_CONVERGED, 0, steps

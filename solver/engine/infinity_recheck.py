@@ -2,11 +2,14 @@
 
 The endgame (:mod:`solver.engine.endgame`) decides that a path diverges from the ratio
 ``r = |x0| / max|X|`` of its projective coordinates and the valuation of ``x0``. It
-accepts a settled positive valuation at ``r < 0.02`` to save the cost of following
-diverging paths far out, so a *finite* solution whose largest coordinate exceeds about 50
-can be taken for a diverging path when ``x0`` still decays over the first endgame
-samples: PHCpack's ``ipp``, ``des22_24`` and ``camera1s`` lose solutions of size 10^2 to
-10^6 that way (``tests/data/hard``).
+accepts a settled positive valuation at ``r < loose_infinity`` (a tracker option, 2e-3)
+to save the cost of following diverging paths far out, so a *finite* solution whose
+largest coordinate exceeds about ``1 / loose_infinity`` can be taken for a diverging path
+when ``x0`` still decays over the first endgame samples: at 0.02, PHCpack's ``ipp``,
+``des22_24`` and ``camera1s`` lost solutions of size 10^2 to 10^6 that way
+(``tests/data/hard``). The re-check costs 2-8 times the whole solve on systems with many
+diverging paths (cyclic-5/6, eco-8, network gradient systems: ``bench/POLICY_RESULTS.md``),
+so ``solve`` runs it only on request.
 
 A path is a curve in projective space: in the coordinates ``Y = X / D`` (``D`` diagonal,
 ``D_0 = 1``) the homotopy ``H'(Y, s) = H(D Y, s) / k`` (each equation divided by a

@@ -62,6 +62,16 @@ class TrackerOptions:
         Two successive Cauchy estimates closer than this (relative) accept the endpoint.
     infinity_threshold : float
         ``|x0| / max|x|`` below this, with a positive valuation, puts a path at infinity.
+    loose_infinity : float
+        ``|x0| / max|x|`` below this, with a positive valuation that has settled over the
+        endgame's samples, puts a path at infinity early. It bounds the size of the finite
+        solutions the endgame can tell from diverging paths (about ``1 / loose_infinity``
+        times the size of the start points); smaller costs more endgame samples on every
+        diverging path. 0.3 lost solutions of size 7-10 on cyclic-7 and eco-8
+        (bench/ENGINE_RESULTS.md), 0.02 solutions of size 134-1.6e3 on PHCpack's ipp and
+        camera1s, 5e-3 some of ipp's for two seeds in three; 2e-3 finds them all for 2-10%
+        more tracker steps on the benchmark and network systems with diverging paths
+        (1e-3: 2-14%; bench/POLICY_RESULTS.md).
     predictor : {"rk4", "hermite"}
         ``"rk4"``: fourth-order Runge-Kutta, three Jacobians a step besides the
         corrector's. ``"hermite"``: the cubic Hermite extrapolation through the last two
@@ -84,6 +94,7 @@ class TrackerOptions:
     endgame_tolerance: float = 1e-8
     infinity_threshold: float = 1e-7
     predictor: str = "rk4"
+    loose_infinity: float = 2e-3
 
     def __post_init__(self) -> None:
         if not 0 < self.min_step <= self.initial_step <= self.max_step <= 1:
@@ -96,6 +107,8 @@ class TrackerOptions:
             raise InvalidOptions("iteration and step budgets must be positive")
         if self.predictor not in PREDICTORS:
             raise InvalidOptions(f"unknown predictor {self.predictor!r}; choose from {', '.join(PREDICTORS)}")
+        if not 0 < self.infinity_threshold <= self.loose_infinity < 1:
+            raise InvalidOptions("need 0 < infinity_threshold <= loose_infinity < 1")
         if self.cauchy_samples < 3 or self.max_winding_number < 1:
             raise InvalidOptions("cauchy_samples >= 3 and max_winding_number >= 1")
 
@@ -133,8 +146,18 @@ class TrackerOptions:
         )
 
     @classmethod
+    def ill_conditioned(cls) -> "TrackerOptions":
+        """The conservative steps with a corrector tolerance that double precision can
+        meet near roots of condition up to about 1e8: the last re-run for paths that
+        still fail. Newton's updates near a root of componentwise condition ``k`` stall
+        at about ``k * eps`` relative, so a tighter tolerance rejects every step there
+        (Wilkinson's polynomial of degree 12, scaled: roots 7 to 9 have ``k`` ~ 1e7-1e8)."""
+        return cls.conservative().with_(corrector_tolerance=1e-7)
+
+    @classmethod
     def preset(cls, name: str) -> "TrackerOptions":
-        presets = {"default": cls.default, "fast": cls.fast, "parameter": cls.parameter, "conservative": cls.conservative}
+        presets = {"default": cls.default, "fast": cls.fast, "parameter": cls.parameter, "conservative": cls.conservative,
+                   "ill_conditioned": cls.ill_conditioned}
         if name not in presets:
             raise InvalidOptions(f"unknown tracker preset {name!r}; choose from {sorted(presets)}")
         return presets[name]()

@@ -35,10 +35,18 @@ from solver.engine.system import Polynomial, System
 if TYPE_CHECKING:
     from solver.engine.result import SolveResult
 
-__all__ = ["Scaling", "scaling_exponents", "scale_system", "unscale_points", "unscale_result"]
+__all__ = ["Scaling", "scaling_exponents", "scale_system", "unscale_points", "unscale_result", "variable_scaling_gain", "worth_scaling"]
 
 #: an equation with more term pairs than this leaves out r2 (its rows grow quadratically)
 _MAX_PAIRS = 20_000
+#: ``solve(scale="auto")`` also tries the scaled system when the variable scaling narrows
+#: the coefficients' spread by this many decades (RMS of log10)... (measured: at most 0.13
+#: on the twelve benchmark systems and network gradient systems, 0.27-2.8 on the badly
+#: scaled ones of tests/data/hard, 1.5 on Wilkinson's polynomial of degree 12)
+AUTO_GAIN = 0.25
+#: ... or scales some variable by at least 2 to this power (at most 2 on the benchmark and
+#: network systems; 11 on PHCpack's des22_24, whose solutions reach 6.7e5)
+AUTO_EXPONENT = 4
 
 
 class Scaling(NamedTuple):
@@ -107,6 +115,26 @@ def scaling_exponents(system: System, reduce_variability: bool = False) -> Scali
     d, e = exponents[:n], exponents[n:]
     scaled = logs + exps @ d + e[eq]
     return Scaling(d, e, _spread(scaled), _spread(logs))
+
+
+def variable_scaling_gain(system: System, scaling: Scaling) -> float:
+    """How many decades ``scaling`` narrows the coefficients' spread beyond what scaling
+    the equations alone does: the RMS of log10 of the moduli, each equation's mean
+    removed, less ``scaling.spread``. The homotopy normalises every equation anyway
+    (:meth:`~solver.engine.system.System.scaled`), so only this part changes the paths."""
+    _, eq, logs = _term_rows(system)
+    if logs.size == 0:
+        return 0.0
+    means = np.bincount(eq, logs, minlength=system.n_equations) / np.maximum(np.bincount(eq, minlength=system.n_equations), 1)
+    return _spread(logs - means[eq]) - scaling.spread
+
+
+def worth_scaling(system: System, scaling: Scaling) -> bool:
+    """Whether ``solve(scale="auto")`` should also try the scaled system: the variable
+    scaling narrows the spread by :data:`AUTO_GAIN` decades or more, or scales some
+    variable by ``2**AUTO_EXPONENT`` or more."""
+    big = scaling.variables.size and int(np.abs(scaling.variables).max()) >= AUTO_EXPONENT
+    return bool(big) or variable_scaling_gain(system, scaling) >= AUTO_GAIN
 
 
 def _spread(log2_moduli: np.ndarray) -> float:

@@ -18,14 +18,19 @@ import numpy as np
 from solver.engine.endpoints import collect_solutions, path_counts
 from solver.engine.executors import current, using
 from solver.engine.homotopy import Homotopy, homotopy_data
+from solver.engine.infinity_recheck import loosely_at_infinity, recheck_infinity
 from solver.engine.options import TrackerOptions
 from solver.engine.result import FailureReason, PathStatus, SolveResult
-from solver.engine.scaling import scale_system, scaling_exponents, unscale_result
+from solver.engine.scaling import Scaling, scale_system, scaling_exponents, unscale_result, worth_scaling
 from solver.engine.start_systems.choice import StartSystem, choose_start, mixed_volume_count, product_start, refuse_too_many
 from solver.engine.start_systems.set_structure import SetStructure, best_structure
 from solver.engine.system import InvalidSystem, System
 
 BACKENDS = ("numba", "phcpy", "phc")
+SCALE_CHOICES = (False, True, "auto")
+#: the re-runs of failed paths: small steps and a tight corrector, then the same steps
+#: with a corrector double precision can satisfy near ill-conditioned roots
+RETRY_PRESETS = ("conservative", "ill_conditioned")
 DEFAULT_MAX_PATHS = 1_000_000
 
 Progress = Callable[[int, int], None]
@@ -40,12 +45,16 @@ def track(
     return current().track(starts, hom, options.as_array(), progress, done, total, chunk)
 
 
-def retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray, ...]) -> None:
-    """One more go for the failed paths, with small steps and a tight corrector; the
-    arrays of ``tracked`` (endpoints, status, reason, winding, steps) are updated in place."""
-    failed = np.flatnonzero(tracked[1] == PathStatus.FAILED)
-    if failed.size:
-        retry = track(starts[failed], hom, TrackerOptions.conservative())
+def retry_failures(starts: np.ndarray, hom: Homotopy, tracked: tuple[np.ndarray, ...],
+                   presets: Sequence[str] = ("conservative",)) -> None:
+    """More goes for the failed paths, one per preset of ``presets`` in turn (by default
+    one with small steps and a tight corrector); the arrays of ``tracked`` (endpoints,
+    status, reason, winding, steps) are updated in place."""
+    for preset in presets:
+        failed = np.flatnonzero(tracked[1] == PathStatus.FAILED)
+        if failed.size == 0:
+            return
+        retry = track(starts[failed], hom, TrackerOptions.preset(preset))
         for arr, new in zip(tracked, retry):
             arr[failed] = new
 
@@ -92,7 +101,7 @@ def solve(
     mixed_volume: bool = False,
     certify: bool = False,
     scheduler: object = None,
-    scale: bool = False,
+    scale: bool | str = "auto",
     recheck_infinity: bool = False,
 ) -> SolveResult:
     """Find all isolated solutions of a square system by homotopy continuation.
@@ -131,16 +140,22 @@ def solve(
         Track the paths on a Dask cluster: a scheduler address (``"tcp://host:8786"``) or a
         client (:mod:`solver.engine.executors`); the answer is the local one. Raises
         :class:`~solver.engine.executors.ClusterError` when the scheduler is unreachable.
-    scale : bool
-        Track the system after coefficient and variable scaling by powers of two
+    scale : bool or "auto"
+        True: track the system after coefficient and variable scaling by powers of two
         (:mod:`solver.engine.scaling`; Meintjes and Morgan 1987), and scale the solutions
-        back (numba backend; their ``condition`` is then the scaled system's).
+        back (numba backend; their ``condition`` is then the scaled system's). ``"auto"``
+        (the default): track the system as given and, when the scaling would change it
+        much (:func:`~solver.engine.scaling.worth_scaling`) and some path failed or
+        stopped at infinity at a finite distance, the scaled system too, and keep the
+        result with more solutions (on none of the twelve benchmark systems or the network
+        gradient systems of ``bench/POLICY_RESULTS.md``). False: as given only.
     recheck_infinity : bool
         Track again, in coordinates scaled to where they stopped, the paths put at
         infinity while their coordinates were large but finite
         (:mod:`solver.engine.infinity_recheck`; numba backend, in this process whatever
         the executor; finds solutions of size 10^2-10^5 that the endgame's early decision
-        puts at infinity, for about three times the first cost of those paths).
+        puts at infinity, for about three times the first cost of those paths: 2-16 times
+        the whole solve on systems with many diverging paths, hence off by default).
 
     Returns
     -------
@@ -182,25 +197,50 @@ def solve(
 
 
 def _solve_numba(system: System, start_system, rng: np.random.Generator, options: TrackerOptions,
-                 progress: Progress | None, scheduler: object, t0: float, scale: bool = False,
+                 progress: Progress | None, scheduler: object, t0: float, scale: bool | str = "auto",
                  recheck: bool = False) -> SolveResult:
+    """Our tracker from ``start_system`` on ``system`` as given, or scaled (``scale=True``),
+    or as given and then scaled too where that may help (``"auto"``:
+    :func:`~solver.engine.scaling.worth_scaling`, and some path failed or stopped at
+    infinity while still at a finite distance), the result with more solutions kept."""
+    if scale not in SCALE_CHOICES:
+        raise InvalidSystem(f"scale must be one of {SCALE_CHOICES}, not {scale!r}")
+    forced = scaling_exponents(system) if scale is True else None
+    result, suspect = _solve_once(system, forced, start_system, rng, options, progress, scheduler, recheck)
+    if scale == "auto" and suspect:
+        scaling = scaling_exponents(system)
+        if worth_scaling(system, scaling):
+            scaled, _ = _solve_once(system, scaling, start_system, rng, options, None, scheduler, recheck)
+            if _found(scaled) > _found(result):
+                result = scaled
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _found(result: SolveResult) -> tuple[int, int]:
+    """What makes one result of a system more complete than another: regular solutions,
+    then all of them."""
+    return sum(s.status == PathStatus.REGULAR for s in result.solutions), len(result.solutions)
+
+
+def _solve_once(system: System, scaling: Scaling | None, start_system: StartSystem, rng: np.random.Generator, options: TrackerOptions,
+                progress: Progress | None, scheduler: object, recheck: bool) -> tuple[SolveResult, bool]:
     """Our tracker from ``start_system`` (on the executor in force), failures re-run, and
     the endpoints refined and merged on ``system`` (on its scaled form, the solutions then
-    scaled back, with ``scale``; paths loosely at infinity re-tracked with ``recheck``)."""
-    scaling = scaling_exponents(system) if scale else None
-    target = scale_system(system, scaling) if scale else system
+    scaled back, when ``scaling`` is given; paths loosely at infinity re-tracked with
+    ``recheck``). Also says whether some path failed or stopped at infinity while its
+    ``|x0| / max|X|`` was still above ``options.infinity_threshold``."""
+    target = system if scaling is None else scale_system(system, scaling)
     hom = homotopy_data(target, start_system, rng)
     with using(scheduler):
         starts, tracked = _track_start(start_system, hom, options, progress)
-        retry_failures(starts, hom, tracked)
+        retry_failures(starts, hom, tracked, RETRY_PRESETS)
     if recheck:
-        from solver.engine.infinity_recheck import recheck_infinity
-
         recheck_infinity(target, starts, hom, tracked, options, rng)
     endpoints, status, reason = tracked[:3]
-    result = result_from_endpoints(target, endpoints, status, reason, start_system.kind,
-                                   start_system.root_counts, time.perf_counter() - t0)
-    return unscale_result(result, scaling) if scale else result
+    suspect = bool((status == PathStatus.FAILED).any()) or loosely_at_infinity(endpoints, status, options.infinity_threshold).size > 0
+    result = result_from_endpoints(target, endpoints, status, reason, start_system.kind, start_system.root_counts, 0.0)
+    return (result if scaling is None else unscale_result(result, scaling)), suspect
 
 
 def _certified(system: System, result: SolveResult, certify: bool) -> SolveResult:
