@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -121,7 +122,7 @@ def in_flight(svc: ServiceProcess, key: str, seeds: range) -> list[str]:
 def locust(svc: ServiceProcess, keys: list[str], users: int, seconds: int, out: Path, name: str) -> subprocess.Popen:
     (out / f"{name}_jobs.txt").unlink(missing_ok=True)  # the users append to it
     env = {**os.environ, "LOAD_KEYS": ",".join(keys), "LOAD_JOBS_FILE": str(out / f"{name}_jobs.txt"),
-           "PYTHONPATH": str(ROOT)}
+           "LOAD_TIMES_FILE": str(out / f"{name}_times.tsv"), "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless",
            "-u", str(users), "-r", "10", "-t", f"{seconds}s", "--host", svc.url, "--csv", str(out / name),
            "--only-summary", "--loglevel", "WARNING"]
@@ -145,6 +146,27 @@ def read_stats(out: Path, name: str) -> dict:
             message = row["Error"] if row["Error"].startswith("status ") else "connection: " + row["Error"][:80]
             errors[message] = errors.get(message, 0) + int(row["Occurrences"])
     return {"endpoints": endpoints, "errors": errors}
+
+
+def steady_state(out: Path, name: str, users: int, rate: float = 10.0) -> dict:
+    """Percentiles per endpoint over the requests that started after the ramp-up: once the
+    last user was spawned (``users / rate`` seconds after the first request) and had made
+    its first request. During the ramp-up locust spends its process on creating users and
+    every request is slower (the first of each user included: it opens the connection and
+    makes the key's own job for the cached answer); the full-run table keeps them."""
+    rows = [line.split("\t") for line in (out / f"{name}_times.tsv").read_text().splitlines()]
+    if not rows:
+        return {}
+    begin = min(float(t) for t, _, _ in rows) + users / rate + 1.0
+    by_name: dict[str, list[float]] = {}
+    for t, endpoint, ms in rows:
+        if float(t) >= begin:
+            by_name.setdefault(endpoint, []).append(float(ms))
+    out_rows = {}
+    for endpoint, ms in sorted(by_name.items()):
+        q = np.percentile(ms, [50, 95, 99])
+        out_rows[endpoint] = {"requests": len(ms), "p50_ms": q[0], "p95_ms": q[1], "p99_ms": q[2], "max_ms": max(ms)}
+    return {"after_s": round(users / rate + 1.0, 1), "endpoints": out_rows}
 
 
 def jobs_at_end(svc: ServiceProcess, out: Path, name: str, extra_ids: list[str], timeout: float = 600) -> dict:
@@ -207,7 +229,7 @@ def run(name: str, users: int, seconds: int, out: Path, restarts: bool) -> dict:
         end = {"memory": memory(svc), "sqlite_bytes": sqlite_bytes(data)}
         sampler.stop_event.set()
         result = {"name": name, "users": users, "seconds": seconds, "restarts": events, "start": start, "end": end,
-                  **read_stats(out, name), "rss_samples": sampler.samples}
+                  **read_stats(out, name), "steady": steady_state(out, name, users), "rss_samples": sampler.samples}
         result["jobs_at_end"] = jobs_at_end(svc, out, name, [i for e in events for i in e["jobs_in_flight"]])
         result["jobs_in_flight_at_restarts"] = {
             e["signal"]: {i: status_of(svc, i) for i in e["jobs_in_flight"]} for e in events}
@@ -226,6 +248,15 @@ def report(r: dict) -> str:
     for name, e in r["endpoints"].items():
         lines.append(f"| {name} | {e['requests']} | {e['rps']:.2f} | {e['p50_ms']:.0f} | {e['p95_ms']:.0f} | "
                      f"{e['p99_ms']:.0f} | {e['max_ms']:.0f} | {e['failures']} |")
+    steady = r.get("steady") or {}
+    if steady:
+        lines.append(f"\nAfter the ramp-up (requests started {steady['after_s']} s or more after the first):\n")
+        lines.append("| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms | p99 / p50 |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for name, e in steady["endpoints"].items():
+            lines.append(f"| {name} | {e['requests']} | {e['p50_ms']:.1f} | {e['p95_ms']:.1f} | {e['p99_ms']:.1f} | "
+                         f"{e['max_ms']:.0f} | {e['p99_ms'] / e['p50_ms']:.1f} |")
+        lines.append("")
     lines.append("errors: " + (", ".join(f"{k}: {v}" for k, v in sorted(r["errors"].items())) or "none"))
     s, e = r["start"], r["end"]
     lines.append(f"RSS of the API process: {s['memory']['api_mb']:.1f} -> {e['memory']['api_mb']:.1f} MiB "

@@ -32,6 +32,9 @@ from solver.networks.spec import EXAMPLE_SPEC
 
 KEYS = [k for k in os.environ.get("LOAD_KEYS", "").split(",") if k]
 JOBS_FILE = os.environ.get("LOAD_JOBS_FILE")
+#: every request's (start time, name, milliseconds), for percentiles after the ramp-up
+TIMES_FILE = os.environ.get("LOAD_TIMES_FILE")
+_times: list[tuple[float, str, float]] = []
 _serial = itertools.count()
 _given: set[str] = set()
 _lock = threading.Lock()
@@ -100,8 +103,17 @@ class TeamMember(HttpUser):
         self._given_job(job)
 
 
+@events.request.add_listener
+def _record_time(name: str, response_time: float, start_time: float | None = None, **_: object) -> None:
+    if TIMES_FILE and start_time is not None:
+        _times.append((start_time, name, response_time))
+
+
 @events.test_stop.add_listener
 def _write_job_ids(**_: object) -> None:
     if JOBS_FILE:
         with open(JOBS_FILE, "a") as f:
             f.writelines(f"{job_id}\n" for job_id in sorted(_given))
+    if TIMES_FILE:
+        with open(TIMES_FILE, "w") as f:
+            f.writelines(f"{t:.6f}\t{name}\t{ms:.3f}\n" for t, name, ms in _times)
