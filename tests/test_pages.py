@@ -143,6 +143,8 @@ def numbers(texts: list[str]) -> list[float]:
 def test_submit_watch_plots_table_download(tab, service, api, tmp_path):
     page = tab.page
     page.goto(service.url + "/")
+    # the script asks /health once the page has loaded: wait for its answer, not the placeholder
+    page.wait_for_function("() => !document.querySelector('#health').innerText.includes('asking /health')")
     assert page.inner_text("#health").count("required") == 1  # what /health shows, before any key
     give_key(page, KEY)
     assert page.input_value("#spec").replace(" ", "").count('"mode":"exact"') == 1  # the README's example
