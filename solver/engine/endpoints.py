@@ -7,7 +7,6 @@ numba tracker and the PHCpack backends are judged by the same rules.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from solver.engine.result import PathStatus, Solution
 from solver.engine.system import System
@@ -143,6 +142,27 @@ def _solve_or_inf(jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.full(rhs.shape, np.inf)
 
 
+class _MaxNormNeighbours:
+    """Rows of ``real`` within ``radius`` of a row in the max norm, by sort and sweep on
+    the coordinate of widest spread: the one query :func:`cluster` needs, without
+    ``scipy.spatial`` (a third of a cold ``lps solve``'s imports)."""
+
+    def __init__(self, real: np.ndarray, radius: float) -> None:
+        self.real = real
+        self.radius = radius
+        self.axis = int(np.argmax(real.max(axis=0) - real.min(axis=0)))
+        self.order = np.argsort(real[:, self.axis], kind="stable")
+        self.keys = real[self.order, self.axis]
+
+    def __call__(self, row: int) -> np.ndarray:
+        centre = self.real[row]
+        lo = np.searchsorted(self.keys, centre[self.axis] - self.radius, side="left")
+        hi = np.searchsorted(self.keys, centre[self.axis] + self.radius, side="right")
+        window = self.order[lo:hi]
+        near = np.abs(self.real[window] - centre).max(axis=1) <= self.radius
+        return np.sort(window[near])
+
+
 def cluster(points: np.ndarray, tolerance: float = CLUSTER_TOLERANCE, errors: np.ndarray | None = None) -> np.ndarray:
     """Label rows of ``points`` so that rows within ``tolerance * (1 + |x|)`` (max-norm)
     share a label; labels are 0..k-1 in order of first appearance.
@@ -158,8 +178,8 @@ def cluster(points: np.ndarray, tolerance: float = CLUSTER_TOLERANCE, errors: np
         return labels
     real = np.hstack([points.real, points.imag])
     scale = 1.0 + np.abs(points).max(axis=1)
-    tree = cKDTree(real)
     radius = tolerance * scale.max()
+    neighbours = _MaxNormNeighbours(real, radius)
     k = 0
 
     def same(a: int, b: int) -> bool:
@@ -179,7 +199,7 @@ def cluster(points: np.ndarray, tolerance: float = CLUSTER_TOLERANCE, errors: np
         labels[i] = k
         while stack:
             j = stack.pop()
-            for nb in tree.query_ball_point(real[j], r=radius, p=np.inf):
+            for nb in neighbours(j):
                 if labels[nb] < 0 and same(nb, j):
                     labels[nb] = k
                     stack.append(nb)
