@@ -3,8 +3,9 @@
 The pipeline: pick a start system (:mod:`solver.engine.start_systems.choice`), refuse it
 before any work when it has more paths than allowed, track every start solution with the
 Numba kernels (:mod:`solver.engine.path_kernels`) in chunks so progress can be reported,
-re-track failed paths with the conservative options, then refine, merge and classify the
-endpoints on the target (:mod:`solver.engine.endpoints`). :func:`solve_many` and
+re-track failed paths with the conservative options and, as a last stage, in double-double
+(:mod:`solver.engine.extended_tracking`), then refine, merge and classify the endpoints on
+the target (:mod:`solver.engine.endpoints`). :func:`solve_many` and
 :func:`track_batch` do the same for many small systems in one batched kernel call.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from solver.engine.endpoints import collect_solutions, path_counts
 from solver.engine.executors import current, using
+from solver.engine.extended_tracking import retrack_extended
 from solver.engine.homotopy import Homotopy, homotopy_data
 from solver.engine.infinity_recheck import loosely_at_infinity, recheck_infinity
 from solver.engine.options import TrackerOptions
@@ -235,6 +237,7 @@ def _solve_once(system: System, scaling: Scaling | None, start_system: StartSyst
     with using(scheduler):
         starts, tracked = _track_start(start_system, hom, options, progress)
         retry_failures(starts, hom, tracked, RETRY_PRESETS)
+    retrack_extended(target, starts, hom, tracked)
     if recheck:
         recheck_infinity(target, starts, hom, tracked, options, rng)
     endpoints, status, reason = tracked[:3]
