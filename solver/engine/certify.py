@@ -15,6 +15,11 @@ distinct. This follows Breiding, Rose, Timme, "Certifying zeros of polynomial sy
 interval arithmetic", ACM TOMS 49 (2023), doi:10.1145/3580277 (arXiv 2011.05000), and
 HomotopyContinuation.jl's ``certify``.
 
+The test runs first in double precision, in Numba over all points at once, with rigorous
+midpoint-radius complex arithmetic (:mod:`solver.engine.interval_kernels`, after Rump 1999);
+the points it leaves uncertified go through python-flint's ``acb`` balls, refined at 106 bits
+when needed, which also serve as the oracle of the first pass (:func:`certify_arb`).
+
 A certificate is about the reported point: the box is centred on it, on its real part, or
 (when double precision cannot prove it) on its Newton refinement at 106 bits, and both the
 distance from the point to the centre and the radius may not exceed ``max_radius`` times the
@@ -36,7 +41,7 @@ from solver.engine.system import System
 if TYPE_CHECKING:  # pragma: no cover
     from solver.engine.result import SolveResult
 
-__all__ = ["Certificate", "CertificationResult", "certify", "certify_result", "certify_critical", "certificate_fields", "PRECISION", "MAX_RADIUS"]
+__all__ = ["Certificate", "CertificationResult", "certify", "certify_double", "certify_arb", "certify_result", "certify_critical", "certificate_fields", "PRECISION", "MAX_RADIUS"]
 
 #: bits of the ball midpoints when the centre is refined (the first test runs at 53)
 PRECISION = 106
@@ -100,6 +105,10 @@ class CertificationResult:
 def certify(system: System, points: np.ndarray | Sequence, max_radius: float = MAX_RADIUS) -> CertificationResult:
     """Run the Krawczyk test around each point and prove distinctness of the certified ones.
 
+    The test runs first in double-precision midpoint-radius arithmetic, all points at once
+    (:func:`certify_double`); the points it does not certify go through the ``acb`` ball
+    test with its refinement at :data:`PRECISION` bits (:func:`certify_arb`).
+
     Parameters
     ----------
     system : System
@@ -116,15 +125,78 @@ def certify(system: System, points: np.ndarray | Sequence, max_radius: float = M
     system.require_square()
     pts = np.asarray(points, dtype=np.complex128).reshape(-1, system.n_variables)
     t0 = time.perf_counter()
-    with np.errstate(all="ignore"):
-        jac = system.jacobian(pts) if len(pts) else np.zeros((0, system.n_variables, system.n_variables), np.complex128)
-        good = np.all(np.isfinite(jac), axis=(1, 2)) & (np.linalg.cond(np.where(np.isfinite(jac), jac, 0)) < 1e15)
-        # a singular Jacobian: the identity as Y fails the double test, the refinement decides
-        inverses = np.linalg.inv(np.where(good[:, None, None], jac, np.eye(system.n_variables)))
-    balls = IntervalSystem(system)
-    certs = [_certify_point(balls, x, inverses[k], max_radius) for k, x in enumerate(pts)]
+    inverses = _approximate_inverses(system, pts)
+    certs = _first_pass(system, pts, inverses, max_radius)
+    rest = [k for k, c in enumerate(certs) if not c.certified]
+    balls = IntervalSystem(system) if rest else None
+    for k in rest:
+        certs[k] = _certify_point(balls, pts[k], inverses[k], max_radius)
     distinct, groups = prove_distinct(certs)
+    # the double enclosures are wider than the balls': where they overlap, the balls decide
+    tested = set(rest)
+    overlap = [k for k, c in enumerate(certs) if c.certified and not distinct[k] and k not in tested]
+    if overlap:
+        balls = balls or IntervalSystem(system)
+        for k in overlap:
+            certs[k] = _certify_point(balls, pts[k], inverses[k], max_radius)
+        distinct, groups = prove_distinct(certs)
     return CertificationResult(certs, distinct, groups, time.perf_counter() - t0)
+
+
+def certify_double(system: System, points: np.ndarray | Sequence, max_radius: float = MAX_RADIUS) -> list[Certificate]:
+    """The first pass of :func:`certify` alone: the Krawczyk test in rigorous double-precision
+    midpoint-radius arithmetic (:mod:`solver.engine.interval_kernels`), around each point or,
+    for a real system and a point within the radius limit of R^n, around its real part (a
+    point whose real test fails is left uncertified here: :func:`certify_arb` decides it)."""
+    system.require_square()
+    pts = np.asarray(points, dtype=np.complex128).reshape(-1, system.n_variables)
+    return _first_pass(system, pts, _approximate_inverses(system, pts), max_radius)
+
+
+def certify_arb(system: System, points: np.ndarray | Sequence, max_radius: float = MAX_RADIUS) -> list[Certificate]:
+    """The ``acb`` ball test alone (python-flint), with its refinement at :data:`PRECISION`
+    bits: the fallback of :func:`certify` and the oracle of its first pass."""
+    system.require_square()
+    pts = np.asarray(points, dtype=np.complex128).reshape(-1, system.n_variables)
+    inverses = _approximate_inverses(system, pts)
+    balls = IntervalSystem(system)
+    return [_certify_point(balls, x, inverses[k], max_radius) for k, x in enumerate(pts)]
+
+
+def _approximate_inverses(system: System, pts: np.ndarray) -> np.ndarray:
+    """``J(x)^-1`` in double for each point; the identity where ``J`` is not finite or its
+    condition number exceeds 1e15 (the double test then fails, the refinement decides)."""
+    n = system.n_variables
+    with np.errstate(all="ignore"):
+        jac = system.jacobian(pts) if len(pts) else np.zeros((0, n, n), np.complex128)
+        good = np.all(np.isfinite(jac), axis=(1, 2)) & (np.linalg.cond(np.where(np.isfinite(jac), jac, 0)) < 1e15)
+        return np.linalg.inv(np.where(good[:, None, None], jac, np.eye(n)))
+
+
+def _first_pass(system: System, pts: np.ndarray, inverses: np.ndarray, max_radius: float) -> list[Certificate]:
+    """:func:`~solver.engine.interval_kernels.krawczyk_many` on the centres the ``acb`` test
+    would try first: a point's real part when the system is real and the part within the
+    limit (as :func:`_real_or_complex` decides), else the point."""
+    from solver.engine.interval_kernels import krawczyk_many
+
+    if not len(pts):
+        return []
+    with np.errstate(all="ignore"):
+        limits = max_radius * np.maximum(1.0, np.abs(pts).max(axis=1))
+        real = _is_real(system) & (np.abs(pts.imag).max(axis=1) * (1 + 1e-12) <= limits)
+    centers = np.where(real[:, None], pts.real + 0j, pts)
+    finite = np.all(np.isfinite(pts), axis=1)
+    centers[~finite] = 0.0  # never tried: the acb test turns them down
+    limits = np.where(finite, limits, -1.0)
+    c, e, o = system.packed
+    radii, lower, upper = krawczyk_many(c, e, o, np.ascontiguousarray(centers), np.ascontiguousarray(inverses),
+                                        limits, np.array(RADIUS_FACTORS))
+    return [Certificate(True, bool(real[k]), float(radii[k]), centers[k], lower[k], upper[k])
+            if np.isfinite(radii[k]) else _uncertified(pts[k]) for k in range(len(pts))]
+
+
+def _is_real(system: System) -> bool:
+    return all(not np.any(p.coefficients.imag) for p in system.polynomials)
 
 
 class IntervalSystem:
@@ -138,7 +210,7 @@ class IntervalSystem:
     def __init__(self, system: System):
         n = system.n_variables
         self.n = n
-        self.real = all(not np.any(p.coefficients.imag) for p in system.polynomials)
+        self.real = _is_real(system)
         f_plan, j_plan = _MonomialPlan(n), _MonomialPlan(n)
         self.terms = []
         self.derivatives = []
