@@ -23,6 +23,12 @@ decide it from Macaulay dual spaces), asked here in its cheapest numerical form:
 random hyperplanes must both find zeros next to ``p``. It is a heuristic, not a proof: a
 component of high curvature at the scale of ``eps`` or an isolated root of multiplicity
 six and more could be misjudged.
+
+The test runs coordinate by coordinate to scale: in ``y = x / d`` with
+``d_j = max(1, |p_j|)``, each equation divided by its terms' size at ``d``, ``eps`` = 0.1
+(:data:`STEP`). A step relative to the largest coordinate, and a null space judged
+against the rows of the largest terms, could not place a point whose coordinates span
+1e-24 to 220 on its component (PHCpack's butcher, linear-product start, seed 1).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from solver.engine.system import System
 
 __all__ = ["on_positive_dimensional", "isolated_solutions"]
 
-#: distance of the test hyperplane from the point, relative to max(1, |p|)
+#: distance of the test hyperplane from the point, in coordinates scaled by max(1, |p_j|)
 STEP = 1e-1
 #: relative residual below which Gauss-Newton found a zero. On reduced components it
 #: reaches the rounding level (1e-13 or less on proddeco and fourbar); on a non-reduced
@@ -42,18 +48,23 @@ STEP = 1e-1
 #: next to the isolated double and quadruple roots of solotarev, caprasse, rose and
 #: cassou it stays above 7e-4 at this step (it falls like STEP^2)
 ZERO_RESIDUAL = 1e-6
-#: a zero farther than this many ``eps`` from the point is not "next to" it (an isolated
-#: root beside a component would otherwise count as on it); Gauss-Newton drifts up to
-#: about 10 eps along a non-reduced component
+#: a zero farther than this many ``STEP`` from the point (scaled coordinates, max norm) is
+#: not "next to" it (an isolated root beside a component would otherwise count as on it);
+#: Gauss-Newton drifts up to about 10 steps along a non-reduced component
 NEARBY = 20
 #: Gauss-Newton iterations per hyperplane
 ITERATIONS = 50
 #: random hyperplanes per point; all must find a zero
 HYPERPLANES = 2
-#: singular values below this (relative) are cut from the Gauss-Newton steps: on a
-#: component the Jacobian is rank deficient, and its rounding-level singular values
-#: would send the minimum-norm step far along the component
-RCOND = 1e-10
+#: singular values below these (relative) are cut from the Gauss-Newton steps, the
+#: first, then the second if the first finds no zero: on a component the Jacobian is
+#: rank deficient, and its small singular values would send the minimum-norm step far
+#: along the component. At 1e-10 alone, on butcher's non-reduced plane
+#: u = v = x = 0, t = w = -1, the steps doubled for several iterations (singular values
+#: 1e-6 to 1e-10 of the largest) and one hyperplane in 6-12 ended more than NEARBY steps
+#: away (none in 60 at 1e-6); at 1e-6 alone Gauss-Newton stalls on its plane
+#: u = y = x = 0, t = w = -1 at v = 5e4, where a direction it needs has 5e-9
+RCONDS = (1e-6, 1e-10)
 #: singular values below this (relative) span the numerical null space at the point
 NULL_SPACE = 1e-6
 #: condition number above which a regular solution is tested too (the clustering calls a
@@ -83,46 +94,64 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def _null_direction(system: System, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random unit vector of the Jacobian's numerical null space at ``p`` (singular
-    values below ``NULL_SPACE`` relative), else its last right singular vector."""
-    _, sv, vh = np.linalg.svd(system.jacobian(p))
-    null = vh[sv <= NULL_SPACE * sv[0]].conj().T if sv[0] > 0 else np.eye(p.shape[0], dtype=np.complex128)
+def _null_direction(jac: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random unit vector of the numerical null space of ``jac`` (singular values below
+    ``NULL_SPACE`` relative), else its last right singular vector."""
+    _, sv, vh = np.linalg.svd(jac)
+    n = jac.shape[1]
+    null = vh[sv <= NULL_SPACE * sv[0]].conj().T if sv[0] > 0 else np.eye(n, dtype=np.complex128)
     if null.shape[1] == 0:
         null = vh[-1:].conj().T
-    u = null @ (null.conj().T @ _unit(rng, p.shape[0]))
+    u = null @ (null.conj().T @ _unit(rng, n))
     return u / np.linalg.norm(u)
 
 
 def _zero_on_hyperplane(system: System, p: np.ndarray, rng: np.random.Generator) -> bool:
     """Whether Gauss-Newton finds a zero of ``F`` on a random hyperplane
-    ``v . (x - p) = eps`` next to ``p``: ``v`` is a random perturbation of the conjugate of
-    a null direction ``u`` (so transversal to a component through ``p``), the start is
-    ``p + eps u / (v . u)``."""
-    eps = STEP * max(1.0, float(np.abs(p).max(initial=0.0)))
-    u = _null_direction(system, p, rng)
+    ``v . (y - q) = STEP`` next to ``p``, in the coordinates ``y = x / d``,
+    ``d_j = max(1, |p_j|)``, where ``p`` is ``q`` (every coordinate at most one) and the
+    equations are divided by their terms' size at ``d`` (:func:`_term_sizes`): ``v`` is a
+    random perturbation of the conjugate of a null direction ``u`` of the scaled Jacobian
+    (so transversal to a component through ``p``), the start ``q + STEP u / (v . u)``;
+    with each cut-off of :data:`RCONDS` in turn until one finds it.
+
+    Per coordinate, so that a point whose coordinates span many orders of magnitude is
+    moved by a tenth of each, not of the largest: PHCpack's butcher has an endpoint with
+    coordinates 1e-24 to 220 on the plane ``u = y = x = 0, t = w = -1``; a step of 22 in
+    every coordinate, and a null space judged against the rows of its size-220 terms
+    (five singular values below 1e-6 of the largest where the plane has two), missed it."""
+    d = np.maximum(1.0, np.abs(p))
+    q = p / d
+    weights = 1.0 / np.maximum(_term_sizes(system, d), 1e-300)
+
+    def scaled(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = d * y
+        g = np.concatenate([system(x) * weights, [v @ (y - q) - STEP]])
+        return g, np.vstack([system.jacobian(x) * weights[:, None] * d[None, :], v[None, :]])
+
+    u = _null_direction(system.jacobian(p) * weights[:, None] * d[None, :], rng)
     v = u.conj() + 0.5 * _unit(rng, p.shape[0])
     v /= np.linalg.norm(v)
-    x = p + eps * u / (v @ u)
-    # rows of F scaled by their terms' size at p: the residual judged is a relative one
-    weights = 1.0 / np.maximum(_term_sizes(system, p), 1e-300)
-    best = np.inf
-    for _ in range(ITERATIONS):
-        g = np.concatenate([system(x) * weights, [v @ (x - p) - eps]])
-        jac = np.vstack([system.jacobian(x) * weights[:, None], v[None, :]])
-        if not (np.isfinite(g).all() and np.isfinite(jac).all()):
-            return False
-        x = x - np.linalg.lstsq(jac, g, rcond=RCOND)[0]
-        best = min(best, float(system.relative_residuals(x).max()))
-        if best <= ZERO_RESIDUAL:
-            break
-    return best <= ZERO_RESIDUAL and float(np.abs(x - p).max()) <= NEARBY * eps
+    for rcond in RCONDS:
+        y, best = q + STEP * u / (v @ u), np.inf
+        for _ in range(ITERATIONS):
+            g, jac = scaled(y)
+            if not (np.isfinite(g).all() and np.isfinite(jac).all()):
+                break
+            y = y - np.linalg.lstsq(jac, g, rcond=rcond)[0]
+            best = min(best, float(system.relative_residuals(d * y).max()))
+            if best <= ZERO_RESIDUAL:
+                break
+        if best <= ZERO_RESIDUAL and float(np.abs(y - q).max()) <= NEARBY * STEP:
+            return True
+    return False
 
 
-def _term_sizes(system: System, p: np.ndarray) -> np.ndarray:
-    """``sum_k |c_k| max(1, |p|)^deg_k`` per equation (DESIGN.md's coefficient scale)."""
-    size = max(1.0, float(np.abs(p).max(initial=0.0)))
-    return np.array([float(np.sum(np.abs(q.coefficients) * size ** q.exponents.sum(axis=1))) for q in system.polynomials])
+def _term_sizes(system: System, d: np.ndarray) -> np.ndarray:
+    """``sum_k |c_k| prod_j d_j^a_kj`` per equation: DESIGN.md's coefficient scale taken
+    coordinate by coordinate, at ``d = max(1, |p|)``."""
+    logd = np.log(d)
+    return np.array([float(np.sum(np.abs(q.coefficients) * np.exp(q.exponents @ logd))) for q in system.polynomials])
 
 
 def isolated_solutions(system: System, result: SolveResult, seed: int = 0) -> list[Solution]:
