@@ -15,8 +15,12 @@ Numba has no directed rounding, so every radius is bounded from above in round-t
   is at least ``t`` (``(1 - u)^2 (1 + 4u) > 1``); every radius operation goes through it;
 * ``|a|`` is bounded by ``_up(|Re a| + |Im a|)`` (no square root);
 * the complex product computed as ``(ar br - ai bi) + i (ar bi + ai br)`` errs by at most
-  ``sqrt(2) u (2 + u) |a| |b| + 2 eta <= 3u |a| |b| + 2 eta`` (with or without a fused
-  multiply-add), a complex sum by at most ``u / (1 - u) (|Re s| + |Im s|) <= 2u |s|``.
+  ``u (2 + u) (|ar br| + |ai bi|)`` in its real part (two products and a difference, each
+  rounded once; less with a fused multiply-add), likewise in its imaginary part, plus
+  ``(1 + u) eta`` each below the normal range: in all at most
+  ``u (2 + u) (|ar| + |ai|) (|br| + |bi|) + 3 eta``;
+* a complex sum ``s`` rounded to ``m`` errs by at most ``u / (1 - u) (|Re m| + |Im m|)``
+  (a sum below the normal range is exact).
 
 The Krawczyk operator ``K = y - Y f(y) + (I - Y J(B)) (B - y)`` of
 :mod:`solver.engine.certify` is evaluated with ``f`` at the centre ``y`` (a point, radius 0)
@@ -35,6 +39,8 @@ from numba import njit, prange
 U = 2.0**-53
 ETA = 2.0**-1074
 _UP = 1.0 + 4.0 * U  # exact: 1 + 2^-51
+_MUL_ERR = 2.0**-52 + 2.0**-104  # exact, above u (2 + u)
+_ADD_ERR = 2.0**-53 + 2.0**-104  # exact, above u / (1 - u)
 _SQRT2 = 1.4142135623730951  # the double nearest sqrt(2) lies above it; _up covers the product anyway
 
 
@@ -53,11 +59,11 @@ def _mag(z: complex) -> float:
 @njit(cache=True, inline="always")
 def disc_mul(am: complex, ar: float, bm: complex, br: float) -> tuple[complex, float]:
     """``<am, ar> * <bm, br>``: radius ``|am| br + ar |bm| + ar br`` plus the product's
-    rounding error ``3u |am| |bm| + 2 eta``."""
+    rounding error (``|am|``, ``|bm|`` bounded by the sums of their parts' moduli)."""
     m = complex(am.real * bm.real - am.imag * bm.imag, am.real * bm.imag + am.imag * bm.real)
     A = _mag(am)
     B = _mag(bm)
-    err = _up(_up(3.0 * U * _up(A * B)) + 2.0 * ETA)
+    err = _up(_up(_MUL_ERR * _up(A * B)) + 3.0 * ETA)
     spread = _up(_up(A * br) + _up(ar * _up(B + br)))
     return m, _up(spread + err)
 
@@ -66,7 +72,7 @@ def disc_mul(am: complex, ar: float, bm: complex, br: float) -> tuple[complex, f
 def disc_add(am: complex, ar: float, bm: complex, br: float) -> tuple[complex, float]:
     """``<am, ar> + <bm, br>``: radius ``ar + br`` plus the sum's rounding error."""
     m = am + bm
-    err = _up(2.0 * U * _mag(m))
+    err = _up(_ADD_ERR * _mag(m))
     return m, _up(_up(ar + br) + err)
 
 
