@@ -25,6 +25,8 @@ from solver.engine.options import TrackerOptions
 from solver.engine.result import FailureReason, PathStatus, SolveResult
 from solver.engine.scaling import Scaling, scale_system, scaling_exponents, unscale_result, worth_scaling
 from solver.engine.start_systems.choice import StartSystem, choose_start, mixed_volume_count, product_start, refuse_too_many
+from solver.engine.start_systems.fallback import fallback_decision
+from solver.engine.start_systems.polyhedral_constants import POLYHEDRAL_CONSTANTS
 from solver.engine.start_systems.set_structure import SetStructure, best_structure
 from solver.engine.system import InvalidSystem, System
 
@@ -116,8 +118,13 @@ def solve(
         Start system. ``"auto"`` takes the complete start with the fewest paths weighted by
         cost: total degree, the best linear product structure, or the polyhedral start with
         constants (not with the phcpy backend); ``root_counts["start_choice"]`` says which
-        and why (:mod:`solver.engine.start_systems.choice`). The plain polyhedral start
-        (phcpy) misses solutions with zero coordinates: only on request.
+        and why (:mod:`solver.engine.start_systems.choice`). When a product start then leaves
+        paths failed or fewer than a tenth of them finite, and the polyhedral start with
+        constants has more paths than ended finite at no more than twice the cost, the
+        system is solved from it too (paths at infinity re-checked) and the result with
+        more solutions kept (:mod:`solver.engine.start_systems.fallback`; never on the
+        benchmark or network gradient systems; ``start_choice`` says so). The plain
+        polyhedral start (phcpy) misses solutions with zero coordinates: only on request.
     backend : {"numba", "phcpy", "phc"}
         Our tracker, phcpy's ``trackers.track``, or ``phc -b`` (which always uses its own
         polyhedral start).
@@ -195,7 +202,33 @@ def solve(
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     result = _solve_numba(system, start_system, rng, options, progress, scheduler, t0, scale, recheck_infinity)
+    if start == "auto" and start_system.kind != POLYHEDRAL_CONSTANTS:
+        result = _fallback(system, result, rng, seed, max_paths, options, scheduler, t0, scale)
     return _certified(system, result, certify)
+
+
+def _fallback(system: System, result: SolveResult, rng: np.random.Generator, seed: int, max_paths: int,
+              options: TrackerOptions, scheduler: object, t0: float, scale: bool | str) -> SolveResult:
+    """The completeness fallback of ``start="auto"`` (:mod:`solver.engine.start_systems.fallback`):
+    a doubtful product-start ``result`` solved again from the polyhedral start with
+    constants (paths at infinity re-checked), the result with more solutions kept; the
+    decision is added to ``root_counts["start_choice"]``."""
+    decision = fallback_decision(system, result, max_paths)
+    if not decision.reason:
+        return result
+    counts = dict(result.root_counts)
+    if decision.count is not None:
+        counts["mixed_volume_constants"] = decision.count
+    choice = f"{counts.get('start_choice', '')}; completeness fallback: {decision.reason}"
+    if decision.run:
+        second_start = choose_start(system, POLYHEDRAL_CONSTANTS, rng, seed, max_paths=max_paths)
+        second = _solve_numba(system, second_start, rng, options, None, scheduler, t0, scale, True)
+        choice += f": {len(second.solutions)} solutions against {len(result.solutions)}"
+        result = second if _found(second) > _found(result) else result
+        choice += f", the {result.start_system} start's kept"
+    result.root_counts = {**counts, "start_choice": choice}
+    result.seconds = time.perf_counter() - t0
+    return result
 
 
 def _solve_numba(system: System, start_system, rng: np.random.Generator, options: TrackerOptions,
