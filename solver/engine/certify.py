@@ -138,7 +138,8 @@ def certify(system: System, points: np.ndarray | Sequence, max_radius: float = M
     if overlap:
         balls = balls or IntervalSystem(system)
         for k in overlap:
-            certs[k] = _certify_point(balls, pts[k], inverses[k], max_radius)
+            tight = _certify_point(balls, pts[k], inverses[k], max_radius)
+            certs[k] = tight if tight.certified else certs[k]
         distinct, groups = prove_distinct(certs)
     return CertificationResult(certs, distinct, groups, time.perf_counter() - t0)
 

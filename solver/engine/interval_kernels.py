@@ -34,7 +34,7 @@ distances bounded from above. The system is the packed form of
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 U = 2.0**-53
 ETA = 2.0**-1074
@@ -225,15 +225,17 @@ def krawczyk_point(coeffs, exps, offsets, y, Y, limit, factors, lower, upper):
     return np.nan
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def krawczyk_many(coeffs, exps, offsets, centers, inverses, limits, factors):
     """:func:`krawczyk_point` for each row of ``centers`` (P, n) with the matrix
     ``inverses[p]`` and the radius limit ``limits[p]``: radii (P,), NaN where not
-    certified, and ``K``'s bounds (P, 2n)."""
+    certified, and ``K``'s bounds (P, 2n). Serial: about 0.1 ms a point on a system of 600
+    Jacobian terms, and a serial kernel loads from the cache faster than a parallel one (a
+    cold ``lps solve --certify`` pays that load)."""
     P, n = centers.shape
     radii = np.full(P, np.nan)
     lower = np.full((P, 2 * n), np.nan)
     upper = np.full((P, 2 * n), np.nan)
-    for p in prange(P):
+    for p in range(P):
         radii[p] = krawczyk_point(coeffs, exps, offsets, centers[p], inverses[p], limits[p], factors, lower[p], upper[p])
     return radii, lower, upper
