@@ -54,10 +54,34 @@ NOT_CONVERGED = int(FailureReason.ENDGAME_NOT_CONVERGED)
 #: the re-run's settings: the default steps, a corrector tolerance double-double residuals
 #: meet near roots of condition up to about 1e18, and samples down to s = 1e-60
 EXTENDED = TrackerOptions(corrector_tolerance=1e-12, max_corrector_iterations=4, endgame_min_s=1e-60, max_steps=20_000)
-#: steps a straight finish from a sample to s = 0 may take
-DIRECT_BUDGET = 200
-#: a straight finish is tried at every this many samples
-DIRECT_EVERY = 2
+#: steps a straight finish from a sample to s = 0 may take (Wilkinson's: 56-58)
+DIRECT_BUDGET = 80
+#: a straight finish is tried where the path moved between the last two samples at most
+#: this fraction of what it moved between the two before: a path analytic at s = 0 moves
+#: by about ``endgame_ratio`` (0.3) times less at each sample, one still travelling does not
+ANALYTIC = 0.45
+#: ... by ``endgame_ratio ** (1/c)`` along a path with winding number ``c`` (0.55 for c = 2),
+#: and its endpoint at ``s = 0`` then lies ``h / (1 - h)`` (0.43) times that move from the
+#: last sample where the path is analytic, ``1 / (h^(-1/c) - 1)`` (1.2 for c = 2) where it
+#: is not: a straight finish is accepted only where it lies within this many moves
+CONSISTENT = 0.7
+#: steps one sample segment may take (Wilkinson's: at most 11; a path whose samples cost
+#: more is not converging to anything double-double resolves)
+SAMPLE_BUDGET = 100
+#: row-scaled pivot ratio (:func:`sample_state`) an endpoint must keep to be regular
+#: (Wilkinson's of degree 20: 0.4; singular endpoints of PHCpack's fourbar and cassou:
+#: 1e-11)
+WELL_CONDITIONED = 1e-8
+#: below this row-scaled pivot ratio at a sample the path is given up
+SINGULAR = 1e-12
+#: a path whose move between samples is within this factor of the noise double-double
+#: leaves in its points (:func:`sample_state`) is given up (a double root at s ~ 1e-32) ...
+NOISE = 10.0
+#: ... and its moves tell its regularity only above this factor
+RESOLVED = 1e3
+#: a ratio at least this fraction of the one two samples before has settled (Wilkinson's:
+#: 0.8-1; singular endpoints decay like s^a: 0.09^a per two samples, 0.3-0.5 on cassou)
+SETTLED = 0.6
 
 _INITIAL_STEP = OPT["initial_step"]
 _MAX_STEP = OPT["max_step"]
@@ -241,6 +265,16 @@ def _size(X) -> float:
     return m
 
 
+@njit(cache=True, inline="always")
+def _distance(X, Y) -> float:
+    """``max|X - Y| / max|X|`` for double-double X and Y, to about 1e-32 of ``|X|``
+    (the moves of a path near its endpoint fall below double's resolution)."""
+    d = 0.0
+    for j in range(X.shape[0]):
+        d = max(d, abs(complex((X[j, 0] - Y[j, 0]) + (X[j, 1] - Y[j, 1]), (X[j, 2] - Y[j, 2]) + (X[j, 3] - Y[j, 3]))))
+    return d / _size(X)
+
+
 @njit(cache=True)
 def velocity_dd(X, s, ds, hom, flo, glo, dws, ws, out) -> float:
     """``out = dX/dtau`` at the double-double point X for a segment of direction ``ds``;
@@ -253,6 +287,32 @@ def velocity_dd(X, s, ds, hom, flo, glo, dws, ws, out) -> float:
         out[j] = -ws.hs[j] * ds
     lu_solve(ws.jac, ws.piv, out)
     return rc
+
+
+@njit(cache=True)
+def sample_state(X, s, hom, flo, glo, dws, ws, dx) -> tuple[float, float]:
+    """At (X, s): the pivot ratio of the Jacobian with each row scaled to max modulus 1,
+    and the size of the Newton update ``|J^-1 H| / max|X|`` (``dx`` receives it).
+
+    The homotopy's rows are as small as its terms at ``s`` while the patch row is of
+    order one, so the plain pivot ratio (1e-20 on Wilkinson's paths near their roots)
+    says nothing about the linear solve; the scaled one goes to 0 at singular points of
+    several variables. The update at a converged point is the noise double-double leaves
+    in it: about ``cond * 1e-32``, and ``1e-16`` at a double root."""
+    evaluate_homotopy_dd(X, s, hom, flo, glo, dws, ws)
+    jac = ws.jac
+    for i in range(jac.shape[0]):
+        m = max_abs(jac[i])
+        dx[i] = ws.f[i]
+        if m > 0.0 and m < np.inf:
+            dx[i] /= m
+            for j in range(jac.shape[1]):
+                jac[i, j] /= m
+    rc = lu_factor(jac, ws.piv)
+    if rc == 0.0:
+        return 0.0, np.inf
+    lu_solve(jac, ws.piv, dx)
+    return rc, max_abs(dx) / _size(X)
 
 
 @njit(cache=True)
@@ -347,7 +407,21 @@ def track_segment_dd(X, s_a, s_b, hom, flo, glo, dws, ws, bufs, opts, h0, hmax, 
 @njit(cache=True)
 def track_path_dd(x_start, hom, flo, glo, opts, X):
     """One path from the affine start point ``x_start`` to its projective endpoint ``X``
-    (N, 4) in double-double. Returns ``(status, reason, steps)``."""
+    (N, 4) in double-double. Returns ``(status, reason, steps)``.
+
+    Below ``endgame_start`` the path is sampled at ``s_k = s_{k-1} * endgame_ratio``; the
+    row-scaled pivot ratio ``r_k`` (:func:`sample_state`) decides: a straight finish
+    to ``s = 0`` is tried where the path moves like an analytic one (:data:`ANALYTIC`)
+    and ``r_k`` has settled
+    (at least :data:`SETTLED` times ``r_{k-2}``: a regular endpoint's Jacobian converges,
+    a singular one's decays like a power of ``s``) and is accepted when the endpoint
+    lies where the samples' geometric trend puts it (:data:`CONSISTENT`) and its ratio
+    exceeds :data:`WELL_CONDITIONED` (in one variable the row scaling hides a double root:
+    the trend tells it); the path fails once ``r_k`` is below
+    :data:`SINGULAR` (the double linear solve resolves nothing there), its moves sink
+    into the noise of double-double (:data:`NOISE`), or a sample takes more than
+    :data:`SAMPLE_BUDGET` steps.
+    """
     n = x_start.shape[0]
     N = n + 1
     start = np.empty(N, dtype=np.complex128)
@@ -371,25 +445,38 @@ def track_path_dd(x_start, hom, flo, glo, opts, X):
     Xs = np.empty_like(X)
     k = 0
     h_seg = 1.0
+    r1 = r2 = 0.0  # the scaled pivot ratios at the last two samples
+    last = X.copy()  # the last sample
+    moved = np.inf  # how far the path moved between the last two samples (relative)
     while s >= opts[_EG_MIN] and steps < budget:
         k += 1
         s_next = s * opts[_EG_RATIO]
-        code, st, rc, h_seg = track_segment_dd(X, s + 0.0j, s_next + 0.0j, hom, flo, glo, dws, ws, bufs, opts, h_seg, 1.0, budget - steps)
+        code, st, rc, h_seg = track_segment_dd(X, s + 0.0j, s_next + 0.0j, hom, flo, glo, dws, ws, bufs, opts, h_seg, 1.0,
+                                               min(budget - steps, SAMPLE_BUDGET))
         steps += st
         if code != 0:
             return FAILED, code, steps
         s = s_next
         if abs(complex(X[0, 0], X[0, 2])) < opts[_INF] * _size(X):
             return AT_INFINITY, 0, steps
-        if k % DIRECT_EVERY == 0:
+        r, noise = sample_state(X, s + 0.0j, hom, flo, glo, dws, ws, bufs[4])
+        step = _distance(X, last)
+        last[:] = X
+        if r < SINGULAR or step <= NOISE * noise:
+            # the double solve resolves nothing, or the samples no longer resolve the path
+            return FAILED, NOT_CONVERGED, steps
+        analytic = k > 1 and step > RESOLVED * noise and step <= ANALYTIC * moved
+        moved = step
+        if analytic and r > WELL_CONDITIONED and r >= SETTLED * r2:
             Xs[:] = X
             code, st, rc, _ = track_segment_dd(Xs, s + 0.0j, 0.0j, hom, flo, glo, dws, ws, bufs, opts, 0.5, 1.0, min(budget - steps, DIRECT_BUDGET))
             steps += st
-            if code == 0:
+            if code == 0 and _distance(Xs, last) <= CONSISTENT * moved and sample_state(Xs, 0.0j, hom, flo, glo, dws, ws, bufs[4])[0] > WELL_CONDITIONED:
                 X[:] = Xs
                 if abs(complex(X[0, 0], X[0, 2])) < opts[_INF] * _size(X):
                     return AT_INFINITY, 0, steps
                 return REGULAR, 0, steps
+        r2, r1 = r1, r
     return FAILED, NOT_CONVERGED if steps < budget else TOO_MANY_STEPS, steps
 
 
