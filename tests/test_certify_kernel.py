@@ -14,7 +14,7 @@ from solver.engine.certify import RADIUS_FACTORS, certify, certify_arb, certify_
 from solver.engine.examples import by_name
 from solver.engine.interval_kernels import krawczyk_box, krawczyk_point
 from solver.engine.solve import solve
-from solver.engine.system import System
+from solver.engine.system import Polynomial, System
 from test_certify import DIGITS, assert_certificates_hold, mp_zero
 
 
@@ -84,7 +84,7 @@ def test_rounding_hidden_residual_not_falsely_certified() -> None:
     Y = np.array([[1 / (2 * y[0])]])
     lower, upper = np.empty(2), np.empty(2)
     for r in (1e-28, float(distance) / 2, float(distance) * (1 - 1e-3)):
-        assert not krawczyk_box(c, e, o, y, Y, r, lower, upper), r
+        assert not krawczyk_box(c, e, o, y, Y, r, False, lower, upper), r
     # the kernel's own step bounds f(y)'s rounding: the box it certifies holds the zero
     r = krawczyk_point(c, e, o, y, Y, 1e-8, np.array(RADIUS_FACTORS), lower, upper)
     assert r > float(distance)
@@ -110,13 +110,54 @@ def test_boxes_round_shifted_zeros_hold_them() -> None:
         Y = np.linalg.inv(system.jacobian(y))
         lower, upper = np.empty(2 * n), np.empty(2 * n)
         for factor in (0.5, 0.999, 1.001, 2.0, 8.0):
-            ok = krawczyk_box(c, e, o, y, Y, float(distance) * factor, lower, upper)
+            ok = krawczyk_box(c, e, o, y, Y, float(distance) * factor, False, lower, upper)
             assert not ok or factor > 1, factor
             if ok:  # and the zero lies in the enclosure K
                 parts = np.array([float(v.real) for v in zero] + [float(v.imag) for v in zero])
                 assert np.all(lower <= parts) and np.all(parts <= upper)
             checked += ok
     assert checked >= 8  # the wide boxes do certify
+
+
+def _residual_below_double_double(seed: int) -> tuple[System, np.ndarray, list]:
+    """x^3 = b1 y + b2 y^2, y = 1, with b1 + b2 the 106 leading bits of c^3 for a full 53-bit
+    double c: f(c) is c^3's tail (about 1e-32), of the size of double-double's own rounding of
+    c^3, and the zero lies about 1e-33 from c."""
+    rng = np.random.default_rng(seed)
+    c = float(rng.uniform(1.1, 1.9))
+    with mp.workdps(DIGITS):
+        cube = mp.mpf(c) ** 3
+        b1 = float(cube)
+        b2 = float(cube - b1)
+        system = System(
+            (
+                Polynomial(np.array([1.0, -b1, -b2], np.complex128), np.array([[3, 0], [0, 1], [0, 2]])),
+                Polynomial(np.array([1.0, -1.0], np.complex128), np.array([[0, 1], [0, 0]])),
+            ),
+            ("x", "y"),
+        )
+        zero = [mp.cbrt(mp.mpf(b1) + mp.mpf(b2)), mp.mpf(1)]
+    return system, np.array([c, 1.0], np.complex128), zero
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_double_double_residual_bound_holds(seed: int) -> None:
+    # boxes round c of radii near the zero's distance: certified only when they hold it
+    system, y, zero = _residual_below_double_double(seed)
+    with mp.workdps(DIGITS):
+        distance = abs(zero[0] - mp.mpf(y[0].real))
+    assert 0 < distance < 1e-30
+    c, e, o = system.packed
+    Y = np.linalg.inv(system.jacobian(y))
+    lower, upper = np.empty(4), np.empty(4)
+    for factor in (0.25, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0, 4.0, 16.0, 1e3):
+        r = float(distance) * factor
+        if krawczyk_box(c, e, o, y, Y, r, True, lower, upper):
+            assert distance < r, factor
+            assert lower[0] <= zero[0] <= upper[0] and lower[1] <= 1 <= upper[1]
+    # and the kernel's own radius holds it too
+    r = krawczyk_point(c, e, o, y, Y, 1e-8, np.array(RADIUS_FACTORS), lower, upper)
+    assert r > float(distance) and lower[0] <= zero[0] <= upper[0]
 
 
 def test_fallback_and_distinctness_unchanged() -> None:

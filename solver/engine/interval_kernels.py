@@ -27,7 +27,15 @@ The Krawczyk operator ``K = y - Y f(y) + (I - Y J(B)) (B - y)`` of
 and the Jacobian on the disc of radius ``sqrt(2) r`` round each coordinate, which holds the
 square box ``y_j + r ([-1, 1] + i [-1, 1])``; ``Y`` is any double matrix (exact as given).
 ``K_j`` is a disc; the test asks that it lie in the interior of the square, with the
-distances bounded from above. The system is the packed form of
+distances bounded from above.
+
+Where that fails, ``f(y)`` is evaluated again in double-double (Dekker's exact product and
+Knuth's exact sum, :mod:`solver.engine.double_double`) and the test repeated: the bound on
+the residual's rounding, about 60 u times the sum of the terms' moduli in double, otherwise
+sets the radius of an ill-conditioned point. Each double-double operation's error is bounded
+a posteriori from the roundings it makes (see :func:`_dd_prod`, :func:`_dd_sum`), without
+the published constants of Joldes, Muller and Popescu (ACM TOMS 44, 2017,
+doi:10.1145/3121432), for the simpler algorithms used here. The system is the packed form of
 :attr:`solver.engine.system.System.packed`, as :mod:`solver.engine.evaluation` reads it.
 """
 
@@ -36,11 +44,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from solver.engine.double_double import _two_prod, _two_sum
+
 U = 2.0**-53
 ETA = 2.0**-1074
 _UP = 1.0 + 4.0 * U  # exact: 1 + 2^-51
 _MUL_ERR = 2.0**-52 + 2.0**-104  # exact, above u (2 + u)
 _ADD_ERR = 2.0**-53 + 2.0**-104  # exact, above u / (1 - u)
+#: Dekker's product is exact for operands up to 2^995 (the split) and products from 2^-969 (the
+#: error term): outside these margins the double-double residual is not used
+_DD_LARGE = 2.0**990
+_DD_SMALL = 2.0**-900
 _SQRT2 = 1.4142135623730951  # the double nearest sqrt(2) lies above it; _up covers the product anyway
 
 
@@ -126,6 +140,106 @@ def disc_system(coeffs, exps, offsets, xm, xr, pwm, pwr, pm, pr, fm, fr, jm, jr,
         fr[i] = fir
 
 
+@njit(cache=True, inline="always")
+def _dd_prod(ah, al, bh, bl):
+    """``(ah + al) (bh + bl)`` as ``zh + zl``, a bound of its error and whether the bound holds.
+
+    With ``p + e = ah bh`` exactly (Dekker), ``t1 = fl(ah bl)``, ``t2 = fl(al bh)``,
+    ``t = fl(t1 + t2)``, ``c = fl(e + t)`` and ``zh + zl = p + c`` exactly (Knuth), the error
+    is ``(e + t - c) + (t1 + t2 - t) + (ah bl - t1) + (al bh - t2) + al bl``, at most
+    ``u/(1-u) (|c| + |t|) + u (|ah bl| + |al bh|) + eta + |al bl|``. Dekker's product is exact
+    away from overflow and underflow: False when an operand or the product leaves the margins.
+    """
+    p, e = _two_prod(ah, bh)
+    t1 = ah * bl
+    t2 = al * bh
+    t = t1 + t2
+    c = e + t
+    zh, zl = _two_sum(p, c)
+    rounding = _up(_ADD_ERR * _up(abs(c) + abs(t)))
+    products = _up(U * _up(_up(abs(ah) * abs(bl)) + _up(abs(al) * abs(bh))))
+    err = _up(_up(rounding + products) + _up(_up(abs(al) * abs(bl)) + 2.0 * ETA))
+    ok = abs(ah) <= _DD_LARGE and abs(bh) <= _DD_LARGE and (ah == 0.0 or bh == 0.0 or abs(p) >= _DD_SMALL)
+    return zh, zl, err, ok
+
+
+@njit(cache=True, inline="always")
+def _dd_sum(ah, al, bh, bl):
+    """``(ah + al) + (bh + bl)`` as ``zh + zl`` and a bound of its error: with ``s + e = ah + bh``
+    and ``zh + zl = s + c`` exactly, ``t = fl(al + bl)``, ``c = fl(e + t)``, the error is
+    ``(al + bl - t) + (e + t - c)``, at most ``u/(1-u) (|t| + |c|)`` (sums never underflow)."""
+    s, e = _two_sum(ah, bh)
+    t = al + bl
+    c = e + t
+    zh, zl = _two_sum(s, c)
+    return zh, zl, _up(_ADD_ERR * _up(abs(t) + abs(c)))
+
+
+@njit(cache=True, inline="always")
+def _dd_mag(a) -> float:
+    """An upper bound of ``|a|`` for a complex double-double ``a`` = (re hi, re lo, im hi, im lo)."""
+    return _up(_up(abs(a[0]) + abs(a[1])) + _up(abs(a[2]) + abs(a[3])))
+
+
+@njit(cache=True, inline="always")
+def dd_disc_mul(a, ar, b, br):
+    """``<a, ar> * <b, br>`` for complex double-double midpoints: the radius as in
+    :func:`disc_mul` plus the midpoint's error (real part: two products and a sum, imaginary
+    part likewise); False when a product leaves Dekker's margins."""
+    rr0, rr1, e1, ok1 = _dd_prod(a[0], a[1], b[0], b[1])
+    ii0, ii1, e2, ok2 = _dd_prod(a[2], a[3], b[2], b[3])
+    ri0, ri1, e3, ok3 = _dd_prod(a[0], a[1], b[2], b[3])
+    ir0, ir1, e4, ok4 = _dd_prod(a[2], a[3], b[0], b[1])
+    re0, re1, e5 = _dd_sum(rr0, rr1, -ii0, -ii1)
+    im0, im1, e6 = _dd_sum(ri0, ri1, ir0, ir1)
+    err = _up(_up(_up(e1 + e2) + _up(e3 + e4)) + _up(e5 + e6))
+    A = _dd_mag(a)
+    B = _dd_mag(b)
+    spread = _up(_up(A * br) + _up(ar * _up(B + br)))
+    return (re0, re1, im0, im1), _up(spread + err), ok1 and ok2 and ok3 and ok4
+
+
+@njit(cache=True)
+def dd_values(coeffs, exps, offsets, y, fm, fr):
+    """The system at the point ``y`` in double-double: ``<fm, fr>`` (m,) encloses each value,
+    ``fm`` the double-double value's leading part, ``fr`` its trailing part and error bound.
+    Returns False when the bound does not hold (a product beyond Dekker's margins)."""
+    n = exps.shape[1]
+    deg = 0
+    for k in range(exps.shape[0]):
+        for j in range(n):
+            deg = max(deg, exps[k, j])
+    pw = np.zeros((n, deg + 1, 4))
+    pwr = np.zeros((n, deg + 1))
+    ok = True
+    for j in range(n):
+        pw[j, 0, 0] = 1.0
+        x = (y[j].real, 0.0, y[j].imag, 0.0)
+        for e in range(1, deg + 1):
+            prev = (pw[j, e - 1, 0], pw[j, e - 1, 1], pw[j, e - 1, 2], pw[j, e - 1, 3])
+            v, pwr[j, e], good = dd_disc_mul(prev, pwr[j, e - 1], x, 0.0)
+            pw[j, e, 0], pw[j, e, 1], pw[j, e, 2], pw[j, e, 3] = v
+            ok = ok and good
+    for i in range(offsets.shape[0] - 1):
+        acc = (0.0, 0.0, 0.0, 0.0)
+        accr = 0.0
+        for k in range(offsets[i], offsets[i + 1]):
+            term = (coeffs[k].real, 0.0, coeffs[k].imag, 0.0)
+            tr = 0.0
+            for j in range(n):
+                e = exps[k, j]
+                if e:
+                    term, tr, good = dd_disc_mul(term, tr, (pw[j, e, 0], pw[j, e, 1], pw[j, e, 2], pw[j, e, 3]), pwr[j, e])
+                    ok = ok and good
+            re0, re1, e1 = _dd_sum(acc[0], acc[1], term[0], term[1])
+            im0, im1, e2 = _dd_sum(acc[2], acc[3], term[2], term[3])
+            acc = (re0, re1, im0, im1)
+            accr = _up(_up(accr + tr) + _up(e1 + e2))
+        fm[i] = complex(acc[0], acc[2])
+        fr[i] = _up(_up(abs(acc[1]) + abs(acc[3])) + accr)
+    return ok
+
+
 @njit(cache=True)
 def _workspace(exps):
     """Scratch of :func:`disc_system` and the step: powers, prefixes, values, Jacobian."""
@@ -139,11 +253,17 @@ def _workspace(exps):
 
 
 @njit(cache=True)
-def newton_step(coeffs, exps, offsets, y, Y, ws, sm, sr):
-    """``<sm, sr>`` (n,) encloses ``Y f(y)``; returns an upper bound of its largest modulus."""
+def newton_step(coeffs, exps, offsets, y, Y, ws, sm, sr, accurate):
+    """``<sm, sr>`` (n,) encloses ``Y f(y)``, with ``f(y)`` in double or, when ``accurate``,
+    in double-double; returns an upper bound of its largest modulus (NaN when the
+    double-double bound does not hold)."""
     pwm, pwr, pm, pr, fm, fr, jm, jr = ws
     n = y.shape[0]
-    disc_system(coeffs, exps, offsets, y, np.zeros(n), pwm, pwr, pm, pr, fm, fr, jm, jr, False)
+    if accurate:
+        if not dd_values(coeffs, exps, offsets, y, fm, fr):
+            return np.nan
+    else:
+        disc_system(coeffs, exps, offsets, y, np.zeros(n), pwm, pwr, pm, pr, fm, fr, jm, jr, False)
     newton = 0.0
     for i in range(n):
         am = 0.0 + 0.0j
@@ -190,14 +310,16 @@ def _box_test(coeffs, exps, offsets, y, Y, sm, sr, r, ws, lower, upper):
 
 
 @njit(cache=True)
-def krawczyk_box(coeffs, exps, offsets, y, Y, r, lower, upper):
+def krawczyk_box(coeffs, exps, offsets, y, Y, r, accurate, lower, upper):
     """The Krawczyk test on the box ``y + r ([-1, 1] + i [-1, 1])^n`` (n,) with the matrix
-    ``Y``: True when it proves a unique zero there (its enclosure into ``lower``, ``upper``)."""
+    ``Y`` (``f(y)`` in double-double when ``accurate``): True when it proves a unique zero
+    there (its enclosure into ``lower``, ``upper``)."""
     n = y.shape[0]
     ws = _workspace(exps)
     sm = np.empty(n, np.complex128)
     sr = np.empty(n)
-    newton_step(coeffs, exps, offsets, y, Y, ws, sm, sr)
+    if not np.isfinite(newton_step(coeffs, exps, offsets, y, Y, ws, sm, sr, accurate)):
+        return False
     return _box_test(coeffs, exps, offsets, y, Y, sm, sr, r, ws, lower, upper)
 
 
@@ -205,23 +327,25 @@ def krawczyk_box(coeffs, exps, offsets, y, Y, r, lower, upper):
 def krawczyk_point(coeffs, exps, offsets, y, Y, limit, factors, lower, upper):
     """The test around ``y`` for the radii ``factors * |Y f(y)|`` (at least ``1e-28``
     times ``max(1, |y|)``) up to ``limit``, as :func:`solver.engine.certify._krawczyk`
-    chooses them; the first radius that certifies, or NaN."""
+    chooses them, with ``f(y)`` in double, then, if no radius certifies, in double-double;
+    the first radius that certifies, or NaN."""
     n = y.shape[0]
     ws = _workspace(exps)
     sm = np.empty(n, np.complex128)
     sr = np.empty(n)
-    newton = newton_step(coeffs, exps, offsets, y, Y, ws, sm, sr)
-    if not np.isfinite(newton):
-        return np.nan
     scale = 1.0
     for i in range(n):
         scale = max(scale, abs(y[i]))
-    for factor in factors:
-        r = max(factor * newton, 1e-28 * scale)
-        if r > limit:
-            break
-        if _box_test(coeffs, exps, offsets, y, Y, sm, sr, r, ws, lower, upper):
-            return r
+    for accurate in (False, True):
+        newton = newton_step(coeffs, exps, offsets, y, Y, ws, sm, sr, accurate)
+        if not np.isfinite(newton):
+            continue
+        for factor in factors:
+            r = max(factor * newton, 1e-28 * scale)
+            if r > limit:
+                break
+            if _box_test(coeffs, exps, offsets, y, Y, sm, sr, r, ws, lower, upper):
+                return r
     return np.nan
 
 
