@@ -145,13 +145,15 @@ def test_small_system_double_fails_and_double_double_succeeds(monkeypatch: pytes
     exact = np.array([[k, 1.0 / k] for k in range(1, 15)])
     finished = []
 
+    retrack = extended.retrack_extended
+
     def stage(target, starts, hom, tracked, options=extended.EXTENDED):
         failed = np.flatnonzero(tracked[1] == PathStatus.FAILED)
-        done = extended.retrack_extended(target, starts, hom, tracked, options)
+        done = retrack(target, starts, hom, tracked, options)
         finished.append((tracked[1][failed].copy(), tracked[0][failed] / tracked[0][failed, :1]))
         return done
 
-    monkeypatch.setattr(solve_module, "retrack_extended", stage)
+    monkeypatch.setattr(extended, "retrack_extended", stage)
     result = solve_module.solve(system, seed=0, scale=False)
     (status, ends), = finished
     assert len(status) >= 8 and (status == PathStatus.REGULAR).all()
@@ -160,7 +162,7 @@ def test_small_system_double_fails_and_double_double_succeeds(monkeypatch: pytes
     # moves roots of condition 4e7 by up to cond * eps (13 -> 13.00000004)
     found = np.array(sorted(result.values().real.tolist()))
     assert found.shape == exact.shape and (np.abs(found - exact) / exact).max() < 1e-7
-    monkeypatch.setattr(solve_module, "retrack_extended", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(extended, "retrack_extended", lambda *args, **kwargs: 0)
     assert len(solve_module.solve(system, seed=0, scale=False).solutions) < 14
 
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from solver.engine.endpoints import collect_solutions, path_counts
 from solver.engine.executors import current, using
-from solver.engine.extended_tracking import retrack_extended
 from solver.engine.homotopy import Homotopy, homotopy_data
 from solver.engine.infinity_recheck import loosely_at_infinity, recheck_infinity
 from solver.engine.options import TrackerOptions
@@ -270,7 +269,10 @@ def _solve_once(system: System, scaling: Scaling | None, start_system: StartSyst
     with using(scheduler):
         starts, tracked = _track_start(start_system, hom, options, progress)
         retry_failures(starts, hom, tracked, RETRY_PRESETS)
-    retrack_extended(target, starts, hom, tracked)
+    if (tracked[1] == PathStatus.FAILED).any():  # the kernels load only when needed
+        from solver.engine.extended_tracking import retrack_extended
+
+        retrack_extended(target, starts, hom, tracked)
     if recheck:
         recheck_infinity(target, starts, hom, tracked, options, rng)
     endpoints, status, reason = tracked[:3]
