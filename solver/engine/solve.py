@@ -28,6 +28,7 @@ from solver.engine.start_systems.fallback import fallback_decision
 from solver.engine.start_systems.polyhedral_constants import POLYHEDRAL_CONSTANTS
 from solver.engine.start_systems.set_structure import SetStructure, best_structure
 from solver.engine.system import InvalidSystem, System
+from solver.errors import LpsError
 
 BACKENDS = ("numba", "phcpy", "phc")
 SCALE_CHOICES = (False, True, "auto")
@@ -220,11 +221,15 @@ def _fallback(system: System, result: SolveResult, rng: np.random.Generator, see
         counts["mixed_volume_constants"] = decision.count
     choice = f"{counts.get('start_choice', '')}; completeness fallback: {decision.reason}"
     if decision.run:
-        second_start = choose_start(system, POLYHEDRAL_CONSTANTS, rng, seed, max_paths=max_paths)
-        second = _solve_numba(system, second_start, rng, options, None, scheduler, t0, scale, True)
-        choice += f": {len(second.solutions)} solutions against {len(result.solutions)}"
-        result = second if _found(second) > _found(result) else result
-        choice += f", the {result.start_system} start's kept"
+        try:  # the first result stands if phcpy cannot build the start
+            second_start = choose_start(system, POLYHEDRAL_CONSTANTS, rng, seed, max_paths=max_paths)
+            second = _solve_numba(system, second_start, rng, options, None, scheduler, t0, scale, True)
+        except LpsError as err:
+            choice += f": not run ({err})"
+        else:
+            choice += f": {len(second.solutions)} solutions against {len(result.solutions)}"
+            result = second if _found(second) > _found(result) else result
+            choice += f", the {result.start_system} start's kept"
     result.root_counts = {**counts, "start_choice": choice}
     result.seconds = time.perf_counter() - t0
     return result
