@@ -1,9 +1,12 @@
 """The service image: build it, run it, drive ``POST /solve`` and a weights download.
 
-Run alone with ``pytest -m docker tests/test_docker.py``. It sources
-``../shared/container/setup.sh`` (podman serving the Docker API on these machines) and
-skips, saying why, only when that script fails. The first build takes several minutes
-(pip inside the build, Numba compiled at build time); later builds reuse the layer cache.
+Run alone with ``pytest -m docker tests/test_docker.py``. The image is built in the
+background from the moment the suite is collected (``tests/image_build.py``, started by
+``conftest.py``, which runs these tests last), after sourcing
+``../shared/container/setup.sh`` (podman serving the Docker API on these machines); the
+tests skip, saying why, only when that script fails. The first build takes several
+minutes (pip inside the build, Numba compiled at build time); later builds reuse the
+layer cache.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import shutil
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -22,11 +24,11 @@ import pytest
 from api.client import Client
 from api.testing import free_port
 
+import image_build
+
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(2400)]
 
-ROOT = Path(__file__).resolve().parents[1]
-SETUP = ROOT.parent / "shared" / "container" / "setup.sh"
-IMAGE = "lps-init:test"
+IMAGE = image_build.IMAGE
 KEY = "docker-test-key-0123456789"
 KATSURA3 = """4
 x0 + 2*x1 + 2*x2 + 2*x3 - 1;
@@ -42,24 +44,24 @@ SPEC_121 = {
 
 
 @pytest.fixture(scope="module")
-def docker_env() -> dict:
-    """The environment in which ``docker`` reaches an engine (DOCKER_HOST from the script)."""
+def build() -> image_build.Outcome:
+    """The image, built in the background since the suite was collected (conftest.py)."""
     if shutil.which("docker") is None:
         pytest.skip("no docker CLI on this machine")
-    # from "/": the script may start podman's API service, which keeps its working
-    # directory; started inside a clone that is later deleted, it can no longer run
-    # containers ("conmon: Failed to get working directory")
-    proc = subprocess.run(
-        ["bash", "-c", f'source "{SETUP}" >/dev/null && echo "$DOCKER_HOST"'],
-        capture_output=True, text=True, timeout=900, cwd="/",
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"the container set-up script {SETUP} failed (exit {proc.returncode}): "
-                    f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+    outcome = image_build.start().wait(timeout=2000)
+    if outcome.setup_failed:
+        pytest.skip(f"the container set-up script {image_build.SETUP} failed: {outcome.log.strip()[-500:]}")
+    if outcome.status != 0:
+        raise AssertionError(f"docker build failed ({outcome.status}):\n{outcome.log[-3000:]}")
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def docker_env(build) -> dict:
+    """The environment in which ``docker`` reaches an engine (DOCKER_HOST from the script)."""
     env = dict(os.environ)
-    host = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    if host:
-        env["DOCKER_HOST"] = host
+    if build.docker_host:
+        env["DOCKER_HOST"] = build.docker_host
     return env
 
 
@@ -71,18 +73,7 @@ def _docker(env: dict, *args: str, timeout: float = 120, check: bool = True) -> 
 
 
 @pytest.fixture(scope="module")
-def image(docker_env) -> str:
-    # pip inside the build goes through this machine's TLS proxy: hand it the CA bundle in
-    # the git-ignored docker/certs/ (build stage only; the final image never sees it)
-    ca = Path("/etc/ssl/certs/ca-certificates.crt")
-    copy = ROOT / "docker" / "certs" / "pip-ca.crt"
-    if ca.exists():
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ca, copy)
-    try:
-        _docker(docker_env, "build", "--network", "host", "-t", IMAGE, str(ROOT), timeout=2000)
-    finally:
-        copy.unlink(missing_ok=True)
+def image(build) -> str:
     return IMAGE
 
 
