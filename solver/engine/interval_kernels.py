@@ -51,8 +51,9 @@ ETA = 2.0**-1074
 _UP = 1.0 + 4.0 * U  # exact: 1 + 2^-51
 _MUL_ERR = 2.0**-52 + 2.0**-104  # exact, above u (2 + u)
 _ADD_ERR = 2.0**-53 + 2.0**-104  # exact, above u / (1 - u)
-#: Dekker's product is exact for operands up to 2^995 (the split) and products from 2^-969 (the
-#: error term): outside these margins the double-double residual is not used
+#: Dekker's product is exact while its split does not overflow (operands below 2^996) and its
+#: partial products do not underflow (products above about 2^-969); with room to spare, the
+#: double-double residual is used only inside these margins
 _DD_LARGE = 2.0**990
 _DD_SMALL = 2.0**-900
 _SQRT2 = 1.4142135623730951  # the double nearest sqrt(2) lies above it; _up covers the product anyway
