@@ -326,17 +326,23 @@ def multihomogeneous_count(
             cache[key] = group_degrees(system, key, budget)
         per_group.append(cache[key])
     degs = list(zip(*per_group))
-    table: dict[tuple[int, ...], int] = {tuple(0 for _ in sizes): 1}
+    # a state (factors used per group) is one integer in mixed radix: group j's digit
+    # has place value strides[j] and runs 0..sizes[j]
+    strides = [1] * len(sizes)
+    for j in range(1, len(sizes)):
+        strides[j] = strides[j - 1] * (sizes[j - 1] + 1)
+    table: dict[int, int] = {0: 1}
     for row in degs:
         _spend(budget, len(table) * len(row))
-        nxt: dict[tuple[int, ...], int] = {}
+        moves = [(strides[j], sizes[j] + 1, sizes[j], d) for j, d in enumerate(row) if d]
+        nxt: dict[int, int] = {}
         for used, ways in table.items():
-            for j, d in enumerate(row):
-                if d and used[j] < sizes[j]:
-                    key = used[:j] + (used[j] + 1,) + used[j + 1 :]
+            for stride, radix, size, d in moves:
+                if (used // stride) % radix < size:
+                    key = used + stride
                     nxt[key] = nxt.get(key, 0) + ways * d
         table = nxt
-    return table.get(sizes, 0)
+    return table.get(sum(st * k for st, k in zip(strides, sizes)), 0)
 
 
 def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
