@@ -206,10 +206,7 @@ def dd_values(coeffs, exps, offsets, y, fm, fr):
     ``fm`` the double-double value's leading part, ``fr`` its trailing part and error bound.
     Returns False when the bound does not hold (a product beyond Dekker's margins)."""
     n = exps.shape[1]
-    deg = 0
-    for k in range(exps.shape[0]):
-        for j in range(n):
-            deg = max(deg, exps[k, j])
+    deg = exps.max() if exps.size else 0
     pw = np.zeros((n, deg + 1, 4))
     pwr = np.zeros((n, deg + 1))
     ok = True
@@ -245,10 +242,7 @@ def dd_values(coeffs, exps, offsets, y, fm, fr):
 def _workspace(exps):
     """Scratch of :func:`disc_system` and the step: powers, prefixes, values, Jacobian."""
     n = exps.shape[1]
-    deg = 0
-    for k in range(exps.shape[0]):
-        for j in range(n):
-            deg = max(deg, exps[k, j])
+    deg = exps.max() if exps.size else 0
     return (np.empty((n, deg + 1), np.complex128), np.empty((n, deg + 1)), np.empty(n, np.complex128), np.empty(n),
             np.empty(n, np.complex128), np.empty(n), np.empty((n, n), np.complex128), np.empty((n, n)))
 
