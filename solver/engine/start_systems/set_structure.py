@@ -325,7 +325,21 @@ def multihomogeneous_count(
         if key not in cache:
             cache[key] = group_degrees(system, key, budget)
         per_group.append(cache[key])
-    degs = list(zip(*per_group))
+    # the count depends on the degree matrix only up to the order of its groups and of
+    # its equations: sorted both ways, it is the key of partitions already counted (on
+    # symmetric systems such as cyclic-n most of them)
+    columns = sorted(zip(sizes, per_group))
+    sizes = tuple(size for size, _ in columns)
+    degs = sorted(zip(*(column for _, column in columns)))
+    memo = ("count", sizes, tuple(degs))
+    if memo not in cache:
+        cache[memo] = _count(degs, sizes, budget)
+    return cache[memo]
+
+
+def _count(degs: Sequence[Sequence[int]], sizes: tuple[int, ...], budget: WorkBudget | None) -> int:
+    """:func:`multihomogeneous_count`'s programme on the degree matrix ``degs`` (equations
+    by groups) and the group sizes."""
     # a state (factors used per group) is one integer in mixed radix: group j's digit
     # has place value strides[j] and runs 0..sizes[j]
     strides = [1] * len(sizes)
