@@ -23,7 +23,6 @@ variables) makes it fall back to the total-degree structure instead of running u
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Sequence
