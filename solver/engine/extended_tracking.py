@@ -94,6 +94,7 @@ _EG_START = OPT["endgame_start"]
 _EG_RATIO = OPT["endgame_ratio"]
 _EG_MIN = OPT["endgame_min_s"]
 _INF = OPT["infinity_threshold"]
+_LOOSE = OPT["loose_infinity"]
 
 
 class DDWorkspace(NamedTuple):
@@ -420,7 +421,9 @@ def track_path_dd(x_start, hom, flo, glo, opts, X):
     the trend tells it); the path fails once ``r_k`` is below
     :data:`SINGULAR` (the double linear solve resolves nothing there), its moves sink
     into the noise of double-double (:data:`NOISE`), or a sample takes more than
-    :data:`SAMPLE_BUDGET` steps.
+    :data:`SAMPLE_BUDGET` steps. A path whose ``|x0| / max|X|`` falls below
+    ``infinity_threshold``, or below ``loose_infinity`` with a valuation settled over three
+    samples, is at infinity (as in :func:`solver.engine.endgame.run_endgame`).
     """
     n = x_start.shape[0]
     N = n + 1
@@ -448,6 +451,8 @@ def track_path_dd(x_start, hom, flo, glo, opts, X):
     r1 = r2 = 0.0  # the scaled pivot ratios at the last two samples
     last = X.copy()  # the last sample
     moved = np.inf  # how far the path moved between the last two samples (relative)
+    ratio_prev = abs(complex(X[0, 0], X[0, 2])) / _size(X)
+    v1 = v2 = -1.0  # the valuations of x0 at the last two samples
     while s >= opts[_EG_MIN] and steps < budget:
         k += 1
         s_next = s * opts[_EG_RATIO]
@@ -457,8 +462,15 @@ def track_path_dd(x_start, hom, flo, glo, opts, X):
         if code != 0:
             return FAILED, code, steps
         s = s_next
-        if abs(complex(X[0, 0], X[0, 2])) < opts[_INF] * _size(X):
+        ratio = abs(complex(X[0, 0], X[0, 2])) / _size(X)
+        v = np.log(ratio_prev / ratio) / np.log(1.0 / opts[_EG_RATIO]) if ratio > 0.0 else 1.0
+        ratio_prev = ratio
+        # at infinity: |x0| / max|X| tiny, or small with a positive valuation settled over
+        # three samples (the double endgame's rules)
+        settled = v > 0.1 and v1 > 0.1 and abs(v - v1) <= 0.1 * v and abs(v1 - v2) <= 0.1 * v
+        if ratio < opts[_INF] or (settled and ratio < opts[_LOOSE]):
             return AT_INFINITY, 0, steps
+        v2, v1 = v1, v
         r, noise = sample_state(X, s + 0.0j, hom, flo, glo, dws, ws, bufs[4])
         step = _distance(X, last)
         last[:] = X
