@@ -309,8 +309,10 @@ def _distance(center: list, x: np.ndarray) -> float:
 
 def _refine(balls: IntervalSystem, center: list, steps: int = 8) -> tuple[list, "acb_mat"] | None:
     """Newton's method from ``center`` (exact midpoints kept) until the step is below the
-    working precision, and the inverse Jacobian's midpoint at the result; None where the
-    Jacobian cannot be inverted."""
+    working precision, and an approximate inverse of the Jacobian there (floating-point
+    elimination: the midpoint of the ball inverse is no inverse at condition numbers near
+    1e9, whose balls grow as large as their entries); None where the Jacobian cannot be
+    inverted."""
     tiny = 2.0 ** (8 - PRECISION) * max(1.0, max(float(c.abs_upper()) for c in center))
     try:
         for _ in range(steps):
@@ -318,7 +320,8 @@ def _refine(balls: IntervalSystem, center: list, steps: int = 8) -> tuple[list, 
             center = [(c - dx[j, 0]).mid() for j, c in enumerate(center)]
             if max(float(dx[j, 0].abs_upper()) for j in range(balls.n)) < tiny:
                 break
-        return center, balls.jacobian(center).inv().mid()
+        identity = acb_mat([[1 if i == j else 0 for j in range(balls.n)] for i in range(balls.n)])
+        return center, balls.jacobian(center).solve(identity, algorithm="approx").mid()
     except (ZeroDivisionError, ValueError):
         return None
 
