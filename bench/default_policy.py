@@ -22,8 +22,10 @@ Run::
     NUMBA_NUM_THREADS=1 .venv/bin/python bench/default_policy.py --baseline-root /tmp/before
 
 Variants are ``name=json options`` (``--variant 'scale={"scale": true}'``; a ``"tracker"``
-key holds TrackerOptions fields); the default set is the policy in force, the options
-forced off, scaling forced on and the re-check of paths at infinity. Writes
+key holds TrackerOptions fields; ``"fallback": false`` turns off the completeness fallback
+of ``start="auto"``); the default set is the policy in force, the options forced off,
+scaling forced on and the re-check of paths at infinity. Systems are named as in
+``bench/engine.py``, ``net-...`` below, or by a file of ``tests/data/hard``. Writes
 ``bench/POLICY_RESULTS.md`` (``--out``) and ``bench/results/default_policy.json``.
 """
 
@@ -51,6 +53,7 @@ from bench.engine import FULL  # noqa: E402
 from solver.engine.examples import by_name  # noqa: E402
 from solver.engine.options import TrackerOptions  # noqa: E402
 from solver.engine.solve import solve  # noqa: E402
+from solver.engine.start_systems.fallback import Fallback, fallback_decision  # noqa: E402
 
 #: network specs as tests/test_family.py builds them: widths, activation, degree, seed, extra
 NETWORKS = {
@@ -68,8 +71,17 @@ VARIANTS = {
 }
 
 
+#: systems of the hard collection (issue 12) by file name, for the policy's own cases
+HARD = ROOT / "tests" / "data" / "hard"
+
+
 def load(name: str):
-    """A benchmark system by name, or a network spec's gradient system (``net-...``)."""
+    """A benchmark system by name, a network spec's gradient system (``net-...``), or a
+    system of ``tests/data/hard`` by its file name (``cassou``, ``chemequs``, ...)."""
+    if (HARD / f"{name}.phc").is_file():
+        from solver.engine.formats.phc import parse_system
+
+        return parse_system((HARD / f"{name}.phc").read_text())
     if name in NETWORKS:
         from network_specs import make_spec
 
@@ -97,11 +109,17 @@ _COUNTER = _StepCounter()
 _solve_module.track = _COUNTER
 
 
+def _no_fallback(*args, **kwargs) -> Fallback:
+    return Fallback(False, None, "")
+
+
 def run(system, options: dict, seed: int) -> dict:
-    """One timed solve; ``options["tracker"]``, if given, holds TrackerOptions fields."""
+    """One timed solve; ``options["tracker"]``, if given, holds TrackerOptions fields;
+    ``options["fallback"] = False`` turns the completeness fallback of ``start="auto"`` off."""
     options = dict(options)
     if "tracker" in options:
         options["options"] = TrackerOptions(**options.pop("tracker"))
+    _solve_module.fallback_decision = fallback_decision if options.pop("fallback", True) else _no_fallback
     _COUNTER.steps = 0
     t0 = time.perf_counter()
     result = solve(system, seed=seed, **options)
