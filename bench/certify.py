@@ -14,8 +14,8 @@ The baseline of the same run is the ``acb`` ball test alone
 (:func:`~solver.engine.certify.certify_arb` and the distinctness proof on the same points:
 what :func:`~solver.engine.certify.certify` ran before its double-precision first pass);
 its column ``arb s`` and ratio ``arb / solve``, and whether its counts equal the others (the
-double-precision pass may certify more: points whose 106-bit refinement the acb test cannot
-use; never fewer, since every point the pass leaves goes through the acb test).
+double-precision pass may certify more, never fewer: every point it leaves goes through the
+acb test).
 
 A warm-up run of each case goes first (Numba kernels loaded, family read); then
 ``--repeats`` runs, interleaved; medians of CPU seconds (``time.process_time``: less
