@@ -1,7 +1,7 @@
 """The double-precision first pass of certification (solver/engine/interval_kernels.py,
 certify.certify_double) against independent oracles: python-flint's ball test
 (certify.certify_arb), Newton's method in mpmath at 50 digits, and closed forms built so that
-double rounding hides the residual."""
+rounding hides the residual, in double and in double-double."""
 
 from __future__ import annotations
 
