@@ -78,3 +78,10 @@ def test_chemequs_default_solve_falls_back_to_the_polyhedral_start() -> None:
     assert result.root_counts["mixed_volume_constants"] == 16
     # an explicit start is left as asked
     assert solve(system, seed=0, start="linear-product").start_system == "linear-product"
+
+
+def test_no_fallback_from_the_paths_at_which_the_choice_weighs_the_polyhedral_start() -> None:
+    from solver.engine.start_systems.choice import MIN_PATHS_FOR_MIXED_VOLUME
+
+    decision = fallback_decision(TWO_POINTS, _result(MIN_PATHS_FOR_MIXED_VOLUME, 1, failed=1), None)
+    assert not decision.run and "the choice weighs the polyhedral start itself" in decision.reason

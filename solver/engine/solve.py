@@ -118,13 +118,14 @@ def solve(
         Start system. ``"auto"`` takes the complete start with the fewest paths weighted by
         cost: total degree, the best linear product structure, or the polyhedral start with
         constants (not with the phcpy backend); ``root_counts["start_choice"]`` says which
-        and why (:mod:`solver.engine.start_systems.choice`). When a product start then leaves
-        paths failed or fewer than a tenth of them finite, and the polyhedral start with
-        constants has more paths than ended finite at no more than twice the cost, the
-        system is solved from it too (paths at infinity re-checked) and the result with
-        more solutions kept (:mod:`solver.engine.start_systems.fallback`; never on the
-        benchmark or network gradient systems; ``start_choice`` says so). The plain
-        polyhedral start (phcpy) misses solutions with zero coordinates: only on request.
+        and why (:mod:`solver.engine.start_systems.choice`). When a product start of fewer
+        than 1,000 paths then leaves paths failed or fewer than a tenth of them finite, and
+        the polyhedral start with constants has more paths than ended finite at no more
+        than twice the cost, the system is solved from it too (paths at infinity
+        re-checked) and the result with more solutions kept
+        (:mod:`solver.engine.start_systems.fallback`; never on the benchmark or network
+        gradient systems; ``start_choice`` says so). The plain polyhedral start (phcpy)
+        misses solutions with zero coordinates: only on request.
     backend : {"numba", "phcpy", "phc"}
         Our tracker, phcpy's ``trackers.track``, or ``phc -b`` (which always uses its own
         polyhedral start).

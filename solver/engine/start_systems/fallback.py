@@ -14,11 +14,12 @@ on a system with generic coefficients on its supports.
 
 So a product-start solve is *doubtful* (:func:`doubt`) when a path failed (after the
 re-runs) or when fewer than :data:`FINITE_SHARE` of its paths ended at finite points.
-Then the polyhedral count with constants is computed (as ``"auto"`` computes it: in a
-forked child under a time budget, or taken from the choice when that computed it), and
-the system is solved again from that start, with ``recheck_infinity``
-(:mod:`solver.engine.infinity_recheck`; cheap on so few paths), when
-(:func:`fallback_decision`)
+Then, below the :data:`~.choice.MIN_PATHS_FOR_MIXED_VOLUME` product-start paths from
+which the choice weighs the polyhedral start itself (and found it dearer, or it would have
+taken it), the polyhedral count with constants is computed (as the choice computes it:
+in a forked child under a time budget), and the system is solved again from that start,
+with ``recheck_infinity`` (:mod:`solver.engine.infinity_recheck`; cheap on so few
+paths), when (:func:`fallback_decision`)
 
 - fewer paths ended finite than that count: a start with more paths to finite points
   than the first solve reached (the mixed volume is attained for generic coefficients,
@@ -29,7 +30,10 @@ the system is solved again from that start, with ``recheck_infinity``
 
 ``solve`` keeps the result with more solutions. The twelve benchmark systems and the
 network gradient systems of ``bench/POLICY_RESULTS.md`` are never doubtful (no failed
-path; 25-100 % of the paths end finite), so the policy costs them nothing.
+path; 25-100 % of the paths end finite), so the policy costs them nothing; the large
+product-start solves of the network families (1-1-1-1 at degree 2: 94,473 paths, 1.3 %
+finite) are above the gate, so a fallback never doubles hours of tracking; below it the
+first solve tracks fewer than 1,000 paths, and the fallback at most twice their weight.
 """
 
 from __future__ import annotations
@@ -79,23 +83,21 @@ def doubt(result: SolveResult) -> str | None:
 
 def fallback_decision(system: System, result: SolveResult, max_paths: int | None) -> Fallback:
     """Whether to solve ``system`` again from the polyhedral start with constants after
-    the product-start ``result`` (see the module docstring); the count is taken from
-    ``result.root_counts`` when the auto choice computed it."""
+    the product-start ``result`` (see the module docstring)."""
     why = doubt(result)
     if why is None:
         return Fallback(False, None, "")
-    count = result.root_counts.get("mixed_volume_constants")
-    if count is None and result.paths >= MIN_PATHS_FOR_MIXED_VOLUME:
-        return Fallback(False, None, f"{why}; no fallback: the choice had no polyhedral count with constants")
-    if count is None:
-        from solver.engine.backends.phcpack import phcpy_available
+    if result.paths >= MIN_PATHS_FOR_MIXED_VOLUME:
+        return Fallback(False, result.root_counts.get("mixed_volume_constants"),
+                        f"{why}; no fallback: from {MIN_PATHS_FOR_MIXED_VOLUME} paths on the choice weighs the polyhedral start itself")
+    from solver.engine.backends.phcpack import phcpy_available
 
-        if not phcpy_available():
-            return Fallback(False, None, f"{why}; no fallback: phcpy is not installed")
-        seconds = mixed_volume_budget(result.paths, max_paths)
-        count = constants_mixed_volume(system, seconds)
-        if count is None:
-            return Fallback(False, None, f"{why}; no fallback: MixedVol gave no answer within {seconds:.1f} s")
+    if not phcpy_available():
+        return Fallback(False, None, f"{why}; no fallback: phcpy is not installed")
+    seconds = mixed_volume_budget(result.paths, max_paths)
+    count = constants_mixed_volume(system, seconds)
+    if count is None:
+        return Fallback(False, None, f"{why}; no fallback: MixedVol gave no answer within {seconds:.1f} s")
     finite, weighted = finite_paths(result), count * POLYHEDRAL_PATH_COST
     seen = f"{why}; {POLYHEDRAL_CONSTANTS} {count} (x{POLYHEDRAL_PATH_COST} = {weighted}, budget {BUDGET:g} x {result.paths})"
     if finite >= count:
