@@ -4,8 +4,9 @@
 polyhedral start with constants is cheaper by its weighted count
 (:mod:`.choice`). Both are complete in theory; in double precision a product start's
 many diverging paths are where the endgame goes wrong. On PHCpack's cassou (368
-linear-product paths, 16 solutions) 3-4 paths to solutions whose coordinates span 3e-3
-to 147 end ``endgame_not_converged``; on chemequs (56 paths, 16 solutions up to 1.9e4)
+linear-product paths, 16 solutions) the 4 paths to solutions whose coordinates span 3e-3
+to 147 end ``endgame_not_converged`` in double (or, re-run in double-double, at
+infinity): 12 of 368 paths end finite; on chemequs (56 paths, 16 solutions up to 1.9e4)
 every path is put at infinity before its coordinates stop growing. From the polyhedral
 start with constants, whose count is the mixed volume of the supports with the origin
 added (Li and Wang, "The BKK root count in C^n", Math. Comp. 65, 1996,
