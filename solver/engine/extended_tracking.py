@@ -23,9 +23,10 @@ A path is re-run from its start point: the predictor-corrector of
 :mod:`solver.engine.tracker` in double-double to ``endgame_start``, then geometric samples
 ``s_k = endgame_start * h**k`` far below double's ``endgame_min_s`` (an ill-conditioned
 target makes the paths reach their roots late: Wilkinson's of degree 20 from a
-total-degree start only at ``s ~ 1e-30``), with a straight finish to ``s = 0`` tried
-every other sample. Paths to singular endpoints stay failed: there is no Cauchy endgame
-here.
+total-degree start only at ``s ~ 1e-30``), with a straight finish to ``s = 0`` where the
+samples move like those of a path analytic at ``s = 0`` (:func:`track_path_dd`). Paths to
+singular endpoints stay failed: there is no Cauchy endgame here. Nothing here runs, or is
+even imported, unless some path failed in double.
 """
 
 from __future__ import annotations
