@@ -237,7 +237,7 @@ def collect_solutions(
     _rescue(system, refined, residuals, residuals > RESIDUAL_TOLERANCE, pts)
     good = residuals <= RESIDUAL_TOLERANCE
     statuses[finite[~good]] = PathStatus.FAILED
-    finite, refined, residuals = finite[good], refined[good], residuals[good]
+    finite, refined, residuals, pts = finite[good], refined[good], residuals[good], pts[good]
 
     labels = _clusters(system, refined)
     solutions: list[Solution] = []
@@ -251,7 +251,7 @@ def collect_solutions(
     bests = np.array([b for members, b in reps if len(members) == 1], dtype=np.int64)
     ill = np.zeros(refined.shape[0], dtype=bool)
     ill[bests[error_bounds(system, refined[bests]) > DD_ERROR_BOUND]] = True
-    _rescue(system, refined, residuals, ill, refined.copy())
+    _rescue_ill_conditioned(system, refined, residuals, ill, pts)
     astray = _newton_steps(system, refined, np.flatnonzero(ill)) > NEWTON_STEP_TOLERANCE
     for (members, best), cond in zip(reps, conds):
         if astray[best] and cond <= SINGULAR_CONDITION:
@@ -307,11 +307,43 @@ def _clusters(system: System, refined: np.ndarray) -> np.ndarray:
     return cluster(refined, errors=errors)
 
 
+def _rescue_ill_conditioned(
+    system: System, refined: np.ndarray, residuals: np.ndarray, ill: np.ndarray, endpoints: np.ndarray
+) -> None:
+    """Isolated solutions that double precision cannot pin down, refined by Newton with
+    double-double residuals from the tracker's endpoint and from the point refined in
+    double, keeping per row the candidate whose next such Newton step is the shortest.
+
+    Near these roots a residual is no measure (Newton in double moves Wilkinson's root 13,
+    which the double-double tracker reached exactly, to 13.00000004, for a relative
+    residual of 3e-19, below the exact root's own rounding floor); the Newton step with
+    double-double residuals, an estimate of the forward error, is. In place: the rows of
+    ``refined`` and their ``residuals`` (then evaluated in double-double)."""
+    rows = np.flatnonzero(ill)
+    if rows.size == 0:
+        return
+    from solver.engine.double_double import _to_dd, dd_newton_refine, dd_residuals
+
+    here = refined[rows]
+    reach = MAX_REFINE_MOVE * np.maximum(1.0, np.abs(here).max(axis=1))
+    candidates = [here]
+    for start in (endpoints[rows], here):
+        x, _ = dd_newton_refine(system, start)
+        far = ~(np.abs(x - here).max(axis=1) <= reach)
+        x[far] = here[far]
+        candidates.append(x)
+    every = np.arange(rows.size)
+    steps = np.stack([_newton_steps(system, c, every) for c in candidates])
+    pick = np.argmin(steps, axis=0)  # ties keep the earlier candidate
+    refined[rows] = np.stack(candidates)[pick, every]
+    residuals[rows] = dd_residuals(system, _to_dd(refined[rows]))[1]
+
+
 def _rescue(system: System, points: np.ndarray, residuals: np.ndarray, which: np.ndarray, origins: np.ndarray) -> None:
     """Newton again, with residuals in double-double, from the rows ``which`` of
     ``points`` (in place, where it lowers the residual without moving the point more than
     :data:`MAX_REFINE_MOVE` from its row of ``origins``): endpoints that double precision
-    leaves short of a solution or ill-conditioned. Loaded only when some row needs it."""
+    leaves short of a solution. Loaded only when some row needs it."""
     rows = np.flatnonzero(which)
     if rows.size == 0:
         return
