@@ -173,3 +173,120 @@ def residual_scales_many(coeffs, exps, offsets, points):
                 acc += term
             out[p, i] = acc
     return out
+
+
+
+def sparse_terms(exps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each term's nonzero exponents as flat lists: term ``k`` is the product of the
+    variables ``var[ptr[k]:ptr[k + 1]]`` (ascending) to the powers ``pow[ptr[k]:ptr[k + 1]]``.
+
+    Built once from the dense exponents (m, n) of a packed system, so that
+    :func:`eval_terms_jacobian` and :func:`eval_terms_pencil_jacobian` visit only the factors
+    a term has (1-3 of katsura's, cyclic's and eco's n + 1 homogeneous columns) instead of
+    testing every column. Returns ``(ptr, var, pow)``, all int64.
+    """
+    exps = np.asarray(exps)
+    rows, cols = np.nonzero(exps)  # row-major: each term's variables in ascending order
+    ptr = np.zeros(exps.shape[0] + 1, np.int64)
+    np.cumsum(np.count_nonzero(exps, axis=1), out=ptr[1:])
+    return ptr, np.ascontiguousarray(cols, np.int64), np.ascontiguousarray(exps[rows, cols], np.int64)
+
+
+
+@njit(cache=True, inline="always")
+def _times_derivative(d: complex, pw, j: int, e: int) -> complex:
+    """``d * e * x_j^(e-1)``: nothing to multiply for e = 1, and the integer ``e`` scales
+    the real and imaginary parts (a complex product by ``e + 0i`` costs four)."""
+    if e == 1:
+        return d
+    d = d * pw[j, e - 1]
+    return complex(e * d.real, e * d.imag)
+
+
+@njit(cache=True)
+def _eval_terms(cd, cf, t, pencil, tp, tv, tx, offsets, pw, f, g, jac, prefix):
+    """The kernel behind :func:`eval_terms_jacobian` (``pencil`` False: coefficients
+    ``cf``, ``cd``, ``t`` and ``g`` unused) and :func:`eval_terms_pencil_jacobian`.
+
+    Terms of one to three factors (all of katsura's and eco's, most of cyclic's) are
+    written out; longer ones use prefix and suffix products. No division: a zero coordinate
+    is as good as any.
+    """
+    m = offsets.shape[0] - 1
+    M = cf.shape[0]
+    K = cd.shape[0] // M if M > 0 else 1
+    for i in range(m):
+        for j in range(jac.shape[1]):
+            jac[i, j] = 0.0
+    for i in range(m):
+        fi = 0.0 + 0.0j
+        gi = 0.0 + 0.0j
+        for k in range(offsets[i], offsets[i + 1]):
+            c = cf[k]
+            dc = 0.0 + 0.0j
+            if pencil:
+                # Horner in t for c_k(t) and c_k'(t)
+                c = cd[(K - 1) * M + k]
+                for l in range(K - 2, -1, -1):
+                    dc = dc * t + c
+                    c = c * t + cd[l * M + k]
+                dc = dc * t + c
+                c = c * t + cf[k]
+            a, b = tp[k], tp[k + 1]
+            # v = c_k m_k and, for the pencil, the monomial p = m_k itself
+            if b - a == 1:
+                j, e = tv[a], tx[a]
+                jac[i, j] += _times_derivative(c, pw, j, e)
+                p = pw[j, e]
+                v = c * p
+            elif b - a == 2:
+                j1, e1, j2, e2 = tv[a], tx[a], tv[a + 1], tx[a + 1]
+                p1, p2 = pw[j1, e1], pw[j2, e2]
+                cp1 = c * p1
+                jac[i, j1] += _times_derivative(c * p2, pw, j1, e1)
+                jac[i, j2] += _times_derivative(cp1, pw, j2, e2)
+                v = cp1 * p2
+                if pencil:
+                    p = p1 * p2
+            elif b - a == 3:
+                j1, e1, j2, e2, j3, e3 = tv[a], tx[a], tv[a + 1], tx[a + 1], tv[a + 2], tx[a + 2]
+                p1, p2, p3 = pw[j1, e1], pw[j2, e2], pw[j3, e3]
+                cp1 = c * p1
+                cp12 = cp1 * p2
+                jac[i, j1] += _times_derivative(c * (p2 * p3), pw, j1, e1)
+                jac[i, j2] += _times_derivative(cp1 * p3, pw, j2, e2)
+                jac[i, j3] += _times_derivative(cp12, pw, j3, e3)
+                v = cp12 * p3
+                if pencil:
+                    p = p1 * p2 * p3
+            else:
+                p = 1.0 + 0.0j
+                for q in range(a, b):
+                    prefix[q - a] = p
+                    p = p * pw[tv[q], tx[q]]
+                suffix = c
+                for q in range(b - 1, a - 1, -1):
+                    j, e = tv[q], tx[q]
+                    jac[i, j] += _times_derivative(prefix[q - a] * suffix, pw, j, e)
+                    suffix *= pw[j, e]
+                v = c * p
+            fi += v
+            if pencil:
+                gi += dc * p
+        f[i] = fi
+        if pencil:
+            g[i] = gi
+
+
+@njit(cache=True)
+def eval_terms_jacobian(coeffs, tp, tv, tx, offsets, pw, f, jac, prefix):
+    """:func:`eval_sparse_jacobian` on the terms of :func:`sparse_terms` (``tp, tv, tx``),
+    visiting each term's own factors only. ``jac`` is (m, n); ``prefix`` is scratch of
+    length at least the most factors of a term."""
+    _eval_terms(coeffs, coeffs, 0.0j, False, tp, tv, tx, offsets, pw, f, f, jac, prefix)
+
+
+@njit(cache=True)
+def eval_terms_pencil_jacobian(cd, cf, t, tp, tv, tx, offsets, pw, f, g, jac, prefix):
+    """:func:`eval_pencil_jacobian` on the terms of :func:`sparse_terms` (``tp, tv, tx``)."""
+    _eval_terms(cd, cf, t, True, tp, tv, tx, offsets, pw, f, g, jac, prefix)

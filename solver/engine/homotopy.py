@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from solver.engine.evaluation import eval_pencil_jacobian, eval_sparse_jacobian, power_table
+from solver.engine.evaluation import eval_terms_jacobian, eval_terms_pencil_jacobian, power_table, sparse_terms
 from solver.engine.linalg import max_abs
 from solver.engine.start_systems.linear_product import ProductStart
 from solver.engine.start_systems.polyhedral import SparseStart
@@ -64,6 +64,10 @@ class Homotopy(NamedTuple):
         The random constant of the gamma trick.
     patch : complex (n + 1,)
         The random affine patch ``a``.
+    gtp, gtv, gtx, ftp, ftv, ftx : int64
+        The start's and the target's terms as :func:`~solver.engine.evaluation.sparse_terms`
+        lists (pointers, variables, powers), derived from ``ge`` and ``fe`` by
+        :func:`make_homotopy`: the kernels read these, other code the dense exponents.
 
     Stacked along a leading axis (one row per system), the same fields but ``kind`` feed
     :func:`solver.engine.path_kernels.track_paths_batched`.
@@ -80,6 +84,12 @@ class Homotopy(NamedTuple):
     fo: np.ndarray
     gamma: complex
     patch: np.ndarray
+    gtp: np.ndarray
+    gtv: np.ndarray
+    gtx: np.ndarray
+    ftp: np.ndarray
+    ftv: np.ndarray
+    ftx: np.ndarray
 
 
 class Workspace(NamedTuple):
@@ -137,7 +147,14 @@ def homotopy_data(system: System, start: ProductStart | SparseStart, rng: np.ran
         kind = START_SPARSE
     fc, fe, fo = _homogenized(system.scaled(), degrees)
     gamma, patch = random_gamma_patch(n, rng)
-    return Homotopy(kind, lin, np.asarray(degrees, np.int64), gc, ge, go, fc, fe, fo, gamma, patch)
+    return make_homotopy(kind, lin, np.asarray(degrees, np.int64), gc, ge, go, fc, fe, fo, gamma, patch)
+
+
+def make_homotopy(kind: int, lin: np.ndarray, n_factors: np.ndarray, gc: np.ndarray, ge: np.ndarray, go: np.ndarray,
+                  fc: np.ndarray, fe: np.ndarray, fo: np.ndarray, gamma: complex, patch: np.ndarray) -> Homotopy:
+    """The :class:`Homotopy` of these fields, with the sparse term lists the kernels read
+    derived from the dense exponents ``ge`` and ``fe``."""
+    return Homotopy(kind, lin, n_factors, gc, ge, go, fc, fe, fo, gamma, patch, *sparse_terms(ge), *sparse_terms(fe))
 
 
 def _homogenized(system: System, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,7 +214,8 @@ def evaluate_homotopy(X, s, hom, ws):
     ``(max|X| H_i(Y), dH_i/dX(Y), max|X| dH_i/ds(Y))``; a row scaling leaves Newton
     updates and velocities unchanged.
     """
-    kind, lin, nfac, gc, ge, go, fc, fe, fo, gamma, patch = hom
+    kind, lin, nfac, gamma, patch = hom.kind, hom.lin, hom.n_factors, hom.gamma, hom.patch
+    gc, go, fc, fo = hom.gc, hom.go, hom.fc, hom.fo
     f, jac, hs, tf, tjac, prefix, vals, pw, Y = ws.f, ws.jac, ws.hs, ws.tf, ws.tjac, ws.prefix, ws.vals, ws.pw, ws.y
     N = X.shape[0]
     n = N - 1
@@ -209,11 +227,11 @@ def evaluate_homotopy(X, s, hom, ws):
         Y[j] = X[j] / sigma
     power_table(Y, pw)
     if kind == START_PARAMETER:
-        eval_pencil_jacobian(gc, fc, s, fe, fo, pw, f, hs, jac, prefix)
+        eval_terms_pencil_jacobian(gc, fc, s, hom.ftp, hom.ftv, hom.ftx, fo, pw, f, hs, jac, prefix)
         _scale_rows(f, hs, n, sigma)
         _patch_row(X, patch, f, jac, hs)
         return
-    eval_sparse_jacobian(fc, fe, fo, pw, tf, tjac, prefix)
+    eval_terms_jacobian(fc, hom.ftp, hom.ftv, hom.ftx, fo, pw, tf, tjac, prefix)
     for i in range(n):
         f[i] = one_minus_s * tf[i]
         hs[i] = -tf[i]
@@ -242,7 +260,7 @@ def evaluate_homotopy(X, s, hom, ws):
                     jac[i, j] += w * lin[i, k, j]
                 suffix *= vals[k]
     else:
-        eval_sparse_jacobian(gc, ge, go, pw, tf, tjac, prefix)
+        eval_terms_jacobian(gc, hom.gtp, hom.gtv, hom.gtx, go, pw, tf, tjac, prefix)
         for i in range(n):
             f[i] += sg * tf[i]
             hs[i] += gamma * tf[i]

@@ -44,7 +44,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from solver.engine.homotopy import START_PARAMETER, Homotopy, homogenized_exponents, random_gamma_patch
+from solver.engine.homotopy import START_PARAMETER, Homotopy, homogenized_exponents, make_homotopy, random_gamma_patch
 from solver.engine.options import TrackerOptions
 from solver.engine.result import PathStatus, SolveResult
 from solver.engine.endpoints import cluster
@@ -118,7 +118,7 @@ def parameter_homotopy_data(target: System, generic: System, rng: np.random.Gene
     lin = np.zeros((n, 1, N), np.complex128)
     ge, go = np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
     # the pencil F + s (gamma G - F): its s-derivative is computed once here, not per step
-    return Homotopy(START_PARAMETER, lin, np.asarray(degrees, np.int64), gamma * gc - fc, ge, go, fc, fe, offsets, gamma, patch)
+    return make_homotopy(START_PARAMETER, lin, np.asarray(degrees, np.int64), gamma * gc - fc, ge, go, fc, fe, offsets, gamma, patch)
 
 
 def solve_family(
@@ -236,7 +236,7 @@ def parameter_path_data(family: ParametrizedFamily, p_start: np.ndarray, p_targe
     ge, go = np.zeros((0, N), np.int64), np.zeros(n + 1, np.int64)
     gc = np.ascontiguousarray(layers[1:].reshape(-1))
     fc = np.ascontiguousarray(layers[0])
-    return Homotopy(START_PARAMETER, lin, degrees, gc, ge, go, fc, fe, offsets, gamma, patch)
+    return make_homotopy(START_PARAMETER, lin, degrees, gc, ge, go, fc, fe, offsets, gamma, patch)
 
 
 def random_point_like(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
