@@ -73,7 +73,8 @@ def time_kernels(hom, calls: int, repeats: int, seed: int) -> dict:
 
     fc, fe, fo = hom.fc, hom.fe, hom.fo
     m, N = fo.shape[0] - 1, fe.shape[1]
-    tp, tv, tx = sparse_terms(fe)
+    terms = sparse_terms(fe)
+    tp = terms[: fe.shape[0] + 1]
     rng = np.random.default_rng(seed)
     pts = (rng.uniform(-1, 1, (calls, N)) + 1j * rng.uniform(-1, 1, (calls, N))) / np.sqrt(2)
     pw = np.empty((N, max_degree(hom) + 1), np.complex128)
@@ -84,7 +85,7 @@ def time_kernels(hom, calls: int, repeats: int, seed: int) -> dict:
     for x in pts[:20]:
         power_table(x, pw)
         eval_sparse_jacobian(fc, fe, fo, pw, f1, j1, prefix)
-        eval_terms_jacobian(fc, tp, tv, tx, fo, pw, f2, j2, prefix)
+        eval_terms_jacobian(fc, terms, fo, pw, f2, j2, prefix)
         scale = max(1.0, np.abs(f1).max(), np.abs(j1).max())
         worst = max(worst, np.abs(f1 - f2).max() / scale, np.abs(j1 - j2).max() / scale)
     pws = np.empty((calls, N, pw.shape[1]), np.complex128)
@@ -96,7 +97,7 @@ def time_kernels(hom, calls: int, repeats: int, seed: int) -> dict:
         _loop_dense(fc, fe, fo, pws, f1, j1, prefix)
         d = (time.perf_counter() - t) / calls
         t = time.perf_counter()
-        _loop_sparse(fc, tp, tv, tx, fo, pws, f2, j2, prefix)
+        _loop_sparse(fc, terms, fo, pws, f2, j2, prefix)
         s = (time.perf_counter() - t) / calls
         dense, sparse = min(dense, d), min(sparse, s)
         ratios.append(s / d)
@@ -124,9 +125,9 @@ def _loops():
             eval_sparse_jacobian(fc, fe, fo, pws[c], f, jac, prefix)
 
     @njit
-    def sparse(fc, tp, tv, tx, fo, pws, f, jac, prefix):
+    def sparse(fc, terms, fo, pws, f, jac, prefix):
         for c in range(pws.shape[0]):
-            eval_terms_jacobian(fc, tp, tv, tx, fo, pws[c], f, jac, prefix)
+            eval_terms_jacobian(fc, terms, fo, pws[c], f, jac, prefix)
 
     return dense, sparse
 

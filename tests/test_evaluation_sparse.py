@@ -16,6 +16,7 @@ from solver.engine.evaluation import (
     eval_terms_pencil_jacobian,
     power_table,
     sparse_terms,
+    term_lists,
 )
 from solver.engine.homotopy import START_SPARSE, evaluate_homotopy, make_homotopy, make_workspace, max_degree
 
@@ -61,12 +62,11 @@ def random_point(rng, n, zeros=0):
 
 def test_sparse_terms_lists_each_terms_nonzero_exponents():
     exps = np.array([[0, 2, 0, 1], [0, 0, 0, 0], [3, 0, 0, 0]], np.int64)
-    ptr, var, pw = sparse_terms(exps)
-    assert ptr.tolist() == [0, 2, 2, 3]
-    assert var.tolist() == [1, 3, 0]
-    assert pw.tolist() == [2, 1, 3]
-    ptr, var, pw = sparse_terms(np.zeros((0, 5), np.int64))
-    assert ptr.tolist() == [0] and var.size == 0 and pw.size == 0
+    terms = sparse_terms(exps)
+    assert terms.tolist() == [0, 2, 2, 3] + [1, 3, 0] + [2, 1, 3]
+    ptr, var, pw = term_lists(np.concatenate([terms, [7, 7]]), 3)  # padding ignored
+    assert ptr.tolist() == [0, 2, 2, 3] and var.tolist() == [1, 3, 0] and pw.tolist() == [2, 1, 3]
+    assert sparse_terms(np.zeros((0, 5), np.int64)).tolist() == [0]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -75,13 +75,13 @@ def test_terms_jacobian_matches_closed_form_and_dense_kernel(seed, zeros):
     rng = np.random.default_rng(seed)
     m, n = int(rng.integers(1, 7)), int(rng.integers(2, 9))
     coeffs, exps, offsets = random_packed(rng, m, n)
-    tp, tv, tx = sparse_terms(exps)
+    terms = sparse_terms(exps)
     x = random_point(rng, n, min(zeros, n))
     pw = np.empty((n, exps.max() + 1), np.complex128)
     power_table(x, pw)
     f, jac = np.empty(m, np.complex128), np.full((m, n), np.nan + 0j)
     prefix = np.empty(n + 1, np.complex128)
-    eval_terms_jacobian(coeffs, tp, tv, tx, offsets, pw, f, jac, prefix)
+    eval_terms_jacobian(coeffs, terms, offsets, pw, f, jac, prefix)
     f0, jac0 = closed_form(coeffs, exps, offsets, x)
     scale = max(1.0, np.abs(f0).max(), np.abs(jac0).max())
     assert np.abs(f - f0).max() <= 1e-13 * scale
@@ -96,14 +96,14 @@ def test_terms_jacobian_matches_finite_differences():
     rng = np.random.default_rng(11)
     m, n = 5, 6
     coeffs, exps, offsets = random_packed(rng, m, n)
-    tp, tv, tx = sparse_terms(exps)
+    terms = sparse_terms(exps)
     pw = np.empty((n, exps.max() + 1), np.complex128)
     prefix = np.empty(n + 1, np.complex128)
 
     def evaluate(x):
         f, jac = np.empty(m, np.complex128), np.empty((m, n), np.complex128)
         power_table(x, pw)
-        eval_terms_jacobian(coeffs, tp, tv, tx, offsets, pw, f, jac, prefix)
+        eval_terms_jacobian(coeffs, terms, offsets, pw, f, jac, prefix)
         return f, jac
 
     x = random_point(rng, n)
@@ -124,13 +124,13 @@ def test_terms_pencil_matches_closed_form_and_dense_kernel(layers):
     M = cf.size
     cd = rng.normal(size=layers * M) + 1j * rng.normal(size=layers * M)
     t = 0.3 - 0.7j
-    tp, tv, tx = sparse_terms(exps)
+    terms = sparse_terms(exps)
     x = random_point(rng, n, 1)
     pw = np.empty((n, exps.max() + 1), np.complex128)
     power_table(x, pw)
     prefix = np.empty(n + 1, np.complex128)
     f, g, jac = np.empty(m, np.complex128), np.empty(m, np.complex128), np.empty((m, n), np.complex128)
-    eval_terms_pencil_jacobian(cd, cf, t, tp, tv, tx, offsets, pw, f, g, jac, prefix)
+    eval_terms_pencil_jacobian(cd, cf, t, terms, offsets, pw, f, g, jac, prefix)
     # c(t) = cf + sum_l t^l cd_l and c'(t), then the closed form with those coefficients
     c = cf + sum(t ** (l + 1) * cd[l * M : (l + 1) * M] for l in range(layers))
     dc = sum((l + 1) * t**l * cd[l * M : (l + 1) * M] for l in range(layers))

@@ -64,9 +64,9 @@ class Homotopy(NamedTuple):
         The random constant of the gamma trick.
     patch : complex (n + 1,)
         The random affine patch ``a``.
-    gtp, gtv, gtx, ftp, ftv, ftx : int64
+    gterms, fterms : int64
         The start's and the target's terms as :func:`~solver.engine.evaluation.sparse_terms`
-        lists (pointers, variables, powers), derived from ``ge`` and ``fe`` by
+        (each term's variables and powers), derived from ``ge`` and ``fe`` by
         :func:`make_homotopy`: the kernels read these, other code the dense exponents.
 
     Stacked along a leading axis (one row per system), the same fields but ``kind`` feed
@@ -84,12 +84,8 @@ class Homotopy(NamedTuple):
     fo: np.ndarray
     gamma: complex
     patch: np.ndarray
-    gtp: np.ndarray
-    gtv: np.ndarray
-    gtx: np.ndarray
-    ftp: np.ndarray
-    ftv: np.ndarray
-    ftx: np.ndarray
+    gterms: np.ndarray
+    fterms: np.ndarray
 
 
 class Workspace(NamedTuple):
@@ -154,7 +150,7 @@ def make_homotopy(kind: int, lin: np.ndarray, n_factors: np.ndarray, gc: np.ndar
                   fc: np.ndarray, fe: np.ndarray, fo: np.ndarray, gamma: complex, patch: np.ndarray) -> Homotopy:
     """The :class:`Homotopy` of these fields, with the sparse term lists the kernels read
     derived from the dense exponents ``ge`` and ``fe``."""
-    return Homotopy(kind, lin, n_factors, gc, ge, go, fc, fe, fo, gamma, patch, *sparse_terms(ge), *sparse_terms(fe))
+    return Homotopy(kind, lin, n_factors, gc, ge, go, fc, fe, fo, gamma, patch, sparse_terms(ge), sparse_terms(fe))
 
 
 def _homogenized(system: System, degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -227,11 +223,11 @@ def evaluate_homotopy(X, s, hom, ws):
         Y[j] = X[j] / sigma
     power_table(Y, pw)
     if kind == START_PARAMETER:
-        eval_terms_pencil_jacobian(gc, fc, s, hom.ftp, hom.ftv, hom.ftx, fo, pw, f, hs, jac, prefix)
+        eval_terms_pencil_jacobian(gc, fc, s, hom.fterms, fo, pw, f, hs, jac, prefix)
         _scale_rows(f, hs, n, sigma)
         _patch_row(X, patch, f, jac, hs)
         return
-    eval_terms_jacobian(fc, hom.ftp, hom.ftv, hom.ftx, fo, pw, tf, tjac, prefix)
+    eval_terms_jacobian(fc, hom.fterms, fo, pw, tf, tjac, prefix)
     for i in range(n):
         f[i] = one_minus_s * tf[i]
         hs[i] = -tf[i]
@@ -260,7 +256,7 @@ def evaluate_homotopy(X, s, hom, ws):
                     jac[i, j] += w * lin[i, k, j]
                 suffix *= vals[k]
     else:
-        eval_terms_jacobian(gc, hom.gtp, hom.gtv, hom.gtx, go, pw, tf, tjac, prefix)
+        eval_terms_jacobian(gc, hom.gterms, go, pw, tf, tjac, prefix)
         for i in range(n):
             f[i] += sg * tf[i]
             hs[i] += gamma * tf[i]

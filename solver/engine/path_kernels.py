@@ -92,7 +92,7 @@ def track_paths_batched(starts, owner, homs, opts):
         hom = Homotopy(
             homs.kind, homs.lin[b], homs.n_factors[b], homs.gc[b], homs.ge[b], homs.go[b],
             homs.fc[b], homs.fe[b], homs.fo[b], homs.gamma[b], homs.patch[b],
-            homs.gtp[b], homs.gtv[b], homs.gtx[b], homs.ftp[b], homs.ftv[b], homs.ftx[b],
+            homs.gterms[b], homs.fterms[b],
         )
         _track_into(p, starts[p], hom, opts, endpoints, codes)
     return endpoints, codes[0], codes[1], codes[2], codes[3]
