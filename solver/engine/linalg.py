@@ -19,10 +19,12 @@ def lu_factor(A, piv):
     umin = np.inf
     umax = 0.0
     for k in range(N):
+        # the pivot by |re| + |im| (LAPACK's cabs1): no square root per candidate; its
+        # modulus for the ratio returned
         p = k
-        best = abs(A[k, k])
+        best = np.abs(A[k, k].real) + np.abs(A[k, k].imag)
         for r in range(k + 1, N):
-            v = abs(A[r, k])
+            v = np.abs(A[r, k].real) + np.abs(A[r, k].imag)
             if v > best:
                 best = v
                 p = r
@@ -32,6 +34,7 @@ def lu_factor(A, piv):
                 tmp = A[k, c]
                 A[k, c] = A[p, c]
                 A[p, c] = tmp
+        best = abs(A[k, k])
         if not best > 0.0 or best == np.inf:
             # zero, or a non-finite Jacobian (a power that overflowed at a predictor
             # point): unusable, and min/max of NaN pivots would divide by zero below
