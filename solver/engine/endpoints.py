@@ -251,8 +251,7 @@ def collect_solutions(
     bests = np.array([b for members, b in reps if len(members) == 1], dtype=np.int64)
     ill = np.zeros(refined.shape[0], dtype=bool)
     ill[bests[error_bounds(system, refined[bests]) > DD_ERROR_BOUND]] = True
-    _rescue_ill_conditioned(system, refined, residuals, ill, pts)
-    astray = _newton_steps(system, refined, np.flatnonzero(ill)) > NEWTON_STEP_TOLERANCE
+    astray = _rescue_ill_conditioned(system, refined, residuals, ill, pts) > NEWTON_STEP_TOLERANCE
     for (members, best), cond in zip(reps, conds):
         if astray[best] and cond <= SINGULAR_CONDITION:
             statuses[finite[members]] = PathStatus.FAILED
@@ -309,7 +308,7 @@ def _clusters(system: System, refined: np.ndarray) -> np.ndarray:
 
 def _rescue_ill_conditioned(
     system: System, refined: np.ndarray, residuals: np.ndarray, ill: np.ndarray, endpoints: np.ndarray
-) -> None:
+) -> np.ndarray:
     """Isolated solutions that double precision cannot pin down, refined by Newton with
     double-double residuals from the tracker's endpoint and from the point refined in
     double, keeping per row the candidate whose next such Newton step is the shortest.
@@ -318,10 +317,12 @@ def _rescue_ill_conditioned(
     which the double-double tracker reached exactly, to 13.00000004, for a relative
     residual of 3e-19, below the exact root's own rounding floor); the Newton step with
     double-double residuals, an estimate of the forward error, is. In place: the rows of
-    ``refined`` and their ``residuals`` (then evaluated in double-double)."""
+    ``refined`` and their ``residuals`` (then evaluated in double-double). Returns that
+    step for every row (0 outside ``ill``; :func:`_newton_steps`)."""
+    steps_out = np.zeros(refined.shape[0])
     rows = np.flatnonzero(ill)
     if rows.size == 0:
-        return
+        return steps_out
     from solver.engine.double_double import _to_dd, dd_newton_refine, dd_residuals
 
     here = refined[rows]
@@ -337,6 +338,8 @@ def _rescue_ill_conditioned(
     pick = np.argmin(steps, axis=0)  # ties keep the earlier candidate
     refined[rows] = np.stack(candidates)[pick, every]
     residuals[rows] = dd_residuals(system, _to_dd(refined[rows]))[1]
+    steps_out[rows] = steps[pick, every]
+    return steps_out
 
 
 def _rescue(system: System, points: np.ndarray, residuals: np.ndarray, which: np.ndarray, origins: np.ndarray) -> None:
